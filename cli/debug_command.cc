@@ -1,0 +1,12 @@
+#include "cli/commands.h"
+
+namespace tune::cli {
+
+void RegisterDebugCommand(CLI::App& app, absl::Status& result) {
+  CLI::App* debug = app.add_subcommand(
+      "debug", "inspection tools: run a model on token ids, tokenize text, ...");
+  debug->require_subcommand(1);
+  RegisterDebugModelCommands(*debug, result);
+}
+
+}  // namespace tune::cli

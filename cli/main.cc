@@ -1,0 +1,48 @@
+// `tune`: fine-tune a coding model on a git repository and serve it locally.
+//
+// Exit codes: 0 success; 1 the command failed at run time (I/O, corrupt input, out of memory);
+// 2 usage or configuration error (unknown flag, bad config key or value, missing file).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/status/status.h"
+#include "cli/commands.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int ExitCode(const absl::Status& status) {
+  if (status.ok()) return kExitOk;
+  std::fprintf(stderr, "tune: error: %s\n", std::string(status.message()).c_str());
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+      return kExitUsage;
+    default:
+      return kExitFailure;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("tune: fine-tune an open-weight coding model on your git repository and serve it "
+               "locally.\nExit codes: 0 ok, 1 failure, 2 usage or configuration error.",
+               "tune");
+  app.set_version_flag("--version", std::string("tune ") + TUNE_VERSION);
+  app.require_subcommand(1);
+  absl::Status result;
+  tune::cli::RegisterDebugCommand(app, result);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return ExitCode(result);
+}

@@ -1,0 +1,30 @@
+# One place for the flags of tune's own targets.
+#   tune_library(NAME SRCS ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+#   tune_test(NAME SRCS ... [DEPS ...] [LABELS ...])  one GoogleTest binary, cases registered with
+#     CTest; DEPS must bring a main(): GTest::gtest_main, or tune_torch_test_main for torch tests.
+function(tune_target_flags target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  if(TUNE_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+function(tune_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SRCS})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  tune_target_flags(${name})
+endfunction()
+
+function(tune_test name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} tune_test_support GTest::gmock)
+  tune_target_flags(${name})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 120)
+endfunction()
