@@ -1,0 +1,169 @@
+#include "model/lora.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "core/file.h"
+#include "core/status.h"
+#include "formats/safetensors.h"
+#include "model/tensor_io.h"
+
+namespace tune::model {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr absl::string_view kPeftPrefix = "base_model.model.";
+
+// PEFT matches pattern keys against the end of the module name at a dot boundary.
+template <typename T>
+const T* MatchPattern(const std::map<std::string, T>& patterns, const std::string& module) {
+  for (const auto& [key, value] : patterns) {
+    if (module == key || absl::EndsWith(module, "." + key)) return &value;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+int64_t LoraConfig::RankFor(const std::string& module) const {
+  const int64_t* r_override = MatchPattern(rank_pattern, module);
+  return r_override != nullptr ? *r_override : r;
+}
+
+double LoraConfig::ScaleFor(const std::string& module) const {
+  const double* a_override = MatchPattern(alpha_pattern, module);
+  const double a = a_override != nullptr ? *a_override : alpha;
+  const double rank = static_cast<double>(RankFor(module));
+  return use_rslora ? a / std::sqrt(rank) : a / rank;
+}
+
+absl::StatusOr<LoraConfig> ParseLoraConfig(std::string_view json_text, std::string_view origin) {
+  json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrFormat("%s: not a JSON object", origin));
+  auto unsupported = [&](std::string_view what) {
+    return absl::UnimplementedError(absl::StrFormat(
+        "%s: %s is not supported; tune applies plain LoRA adapters", origin, what));
+  };
+  if (j.value("peft_type", "LORA") != "LORA") return unsupported("peft_type " + j.value("peft_type", ""));
+  if (j.value("use_dora", false)) return unsupported("use_dora");
+  if (j.value("fan_in_fan_out", false)) return unsupported("fan_in_fan_out");
+  if (j.contains("bias") && j["bias"].is_string() && j["bias"] != "none") return unsupported("bias != \"none\"");
+  if (j.contains("modules_to_save") && !j["modules_to_save"].is_null()) return unsupported("modules_to_save");
+  LoraConfig c;
+  if (!j.contains("r") || !j["r"].is_number_integer() || j["r"].get<int64_t>() <= 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: \"r\" must be a positive integer", origin));
+  }
+  c.r = j["r"].get<int64_t>();
+  c.alpha = j.contains("lora_alpha") && j["lora_alpha"].is_number() ? j["lora_alpha"].get<double>() : 8.0;
+  c.dropout = j.contains("lora_dropout") && j["lora_dropout"].is_number() ? j["lora_dropout"].get<double>() : 0.0;
+  c.use_rslora = j.value("use_rslora", false);
+  if (j.contains("target_modules") && j["target_modules"].is_array()) {
+    for (const json& m : j["target_modules"]) {
+      if (m.is_string()) c.target_modules.push_back(m.get<std::string>());
+    }
+  }
+  for (const char* key : {"rank_pattern", "alpha_pattern"}) {
+    if (!j.contains(key) || !j[key].is_object()) continue;
+    for (auto& [k, v] : j[key].items()) {
+      if (!v.is_number()) {
+        return absl::InvalidArgumentError(absl::StrFormat("%s: %s.%s must be a number", origin, key, k));
+      }
+      if (std::string_view(key) == "rank_pattern") {
+        c.rank_pattern[k] = v.get<int64_t>();
+      } else {
+        c.alpha_pattern[k] = v.get<double>();
+      }
+    }
+  }
+  return c;
+}
+
+absl::StatusOr<LoraAdapter> LoraAdapter::Load(const std::filesystem::path& dir, at::ScalarType dtype) {
+  LoraAdapter adapter;
+  std::filesystem::path config_path = dir / "adapter_config.json";
+  TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(config_path));
+  TUNE_ASSIGN_OR_RETURN(adapter.config_, ParseLoraConfig(text, config_path.string()));
+  std::filesystem::path weights_path = dir / "adapter_model.safetensors";
+  TUNE_ASSIGN_OR_RETURN(formats::SafetensorsCheckpoint weights,
+                        formats::SafetensorsCheckpoint::OpenFile(weights_path));
+  for (const std::string& name : weights.names()) {
+    absl::string_view rest = name;
+    bool is_a = false;
+    if (!absl::ConsumePrefix(&rest, kPeftPrefix) ||
+        !((is_a = absl::ConsumeSuffix(&rest, ".lora_A.weight")) ||
+          absl::ConsumeSuffix(&rest, ".lora_B.weight"))) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: tensor '%s' is not a LoRA A/B weight (trainable embeddings and extra modules are "
+          "not supported)",
+          weights_path.string(), name));
+    }
+    std::string module(rest);
+    const formats::TensorView* view = weights.Find(name);
+    if (view->shape.size() != 2) {
+      return absl::DataLossError(absl::StrFormat("%s: tensor '%s' must be 2-D", weights_path.string(), name));
+    }
+    TUNE_ASSIGN_OR_RETURN(at::Tensor t, ToTensor(*view, dtype));
+    LoraWeights& w = adapter.modules_[module];
+    (is_a ? w.a : w.b) = t;
+  }
+  for (auto& [module, w] : adapter.modules_) {
+    if (!w.a.defined() || !w.b.defined()) {
+      return absl::DataLossError(absl::StrFormat("%s: module '%s' has lora_%s but not lora_%s",
+                                                 weights_path.string(), module, w.a.defined() ? "A" : "B",
+                                                 w.a.defined() ? "B" : "A"));
+    }
+    const int64_t r = adapter.config_.RankFor(module);
+    if (w.a.size(0) != r || w.b.size(1) != r) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: module '%s' has rank %d/%d, adapter_config.json says r=%d", weights_path.string(),
+          module, w.a.size(0), w.b.size(1), r));
+    }
+    w.scale = adapter.config_.ScaleFor(module);
+  }
+  if (adapter.modules_.empty()) {
+    return absl::DataLossError(absl::StrFormat("%s holds no LoRA tensors", weights_path.string()));
+  }
+  return adapter;
+}
+
+absl::Status ApplyLora(Transformer& model, const LoraAdapter& adapter, LoraMode mode) {
+  std::map<std::string, Linear*> linears;
+  for (const NamedLinear& nl : model.Linears()) linears[nl.name] = nl.linear;
+  // Check every module before touching any weight, so a bad adapter leaves the model intact.
+  for (const auto& [module, w] : adapter.modules()) {
+    auto it = linears.find(module);
+    if (it == linears.end()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "adapter module '%s' does not exist in this %s model; hint: the adapter was trained "
+          "for another base model",
+          module, ArchName(model.config().arch)));
+    }
+    const at::Tensor& weight = it->second->weight;
+    if (w.a.size(1) != weight.size(1) || w.b.size(0) != weight.size(0)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "adapter module '%s' maps %d -> %d features, the base layer %d -> %d; hint: the "
+          "adapter was trained for another base model",
+          module, w.a.size(1), w.b.size(0), weight.size(1), weight.size(0)));
+    }
+  }
+  for (const auto& [module, w] : adapter.modules()) {
+    Linear& linear = *linears[module];
+    if (mode == LoraMode::kMerged) {
+      at::Tensor delta = at::matmul(w.b.to(at::kFloat), w.a.to(at::kFloat)) * w.scale;
+      linear.weight = (linear.weight.to(at::kFloat) + delta).to(linear.weight.scalar_type());
+    } else {
+      linear.lora_a = w.a.to(linear.weight.scalar_type());
+      linear.lora_b = w.b.to(linear.weight.scalar_type());
+      linear.lora_scale = w.scale;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tune::model

@@ -1,0 +1,283 @@
+#include "model/transformer.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "core/status.h"
+#include "formats/safetensors.h"
+#include "model/tensor_io.h"
+
+namespace tune::model {
+namespace {
+
+// Rotary frequencies as transformers computes them, in f32, with the checkpoint's scaling.
+at::Tensor RotaryInvFreq(const ModelConfig& c) {
+  at::Tensor exponents = at::arange(0, c.head_dim, 2, at::kLong).to(at::kFloat) /
+                         static_cast<float>(c.head_dim);
+  at::Tensor inv_freq = 1.0 / at::pow(c.rope.theta, exponents);
+  switch (c.rope.scaling) {
+    case RopeScaling::kNone:
+      break;
+    case RopeScaling::kLinear:
+      inv_freq = inv_freq / c.rope.factor;
+      break;
+    case RopeScaling::kLlama3: {
+      // Long wavelengths are slowed down by `factor`, short ones kept, the band between
+      // interpolated (Llama 3.1's _compute_llama3_parameters).
+      const double old_len = static_cast<double>(c.rope.original_max_position_embeddings);
+      const double low_wavelen = old_len / c.rope.low_freq_factor;
+      const double high_wavelen = old_len / c.rope.high_freq_factor;
+      at::Tensor wavelen = 2 * M_PI / inv_freq;
+      at::Tensor scaled = at::where(wavelen > low_wavelen, inv_freq / c.rope.factor, inv_freq);
+      at::Tensor smooth = (old_len / wavelen - c.rope.low_freq_factor) /
+                          (c.rope.high_freq_factor - c.rope.low_freq_factor);
+      at::Tensor smoothed = (1 - smooth) * scaled / c.rope.factor + smooth * scaled;
+      at::Tensor medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
+      inv_freq = at::where(medium, smoothed, scaled);
+      break;
+    }
+  }
+  return inv_freq;
+}
+
+// x: (B, T, heads, head_dim); cos, sin: (T, head_dim). Rotates the two halves of each head
+// (the "rotate_half" layout of HF checkpoints, not llama.cpp's interleaved one).
+at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  at::Tensor x1 = x.narrow(-1, 0, half);
+  at::Tensor x2 = x.narrow(-1, half, half);
+  at::Tensor rotated = at::cat({-x2, x1}, -1);
+  at::Tensor c = cos.unsqueeze(1).to(x.scalar_type());
+  at::Tensor s = sin.unsqueeze(1).to(x.scalar_type());
+  return x * c + rotated * s;
+}
+
+at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  at::Tensor h = x.to(at::kFloat);
+  h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * h.to(x.scalar_type());
+}
+
+// The Hugging Face names of one layer's tensors, per architecture.
+struct LayerNames {
+  std::string attn_norm, mlp_norm, q_norm, k_norm, q, k, v, o, gate, up, down;
+};
+
+LayerNames NamesOf(const ModelConfig& c, int64_t i) {
+  std::string p = absl::StrFormat("model.layers.%d.", i);
+  LayerNames n;
+  n.attn_norm = p + "input_layernorm";
+  n.mlp_norm = p + "post_attention_layernorm";
+  n.q_norm = p + "self_attn.q_norm";
+  n.k_norm = p + "self_attn.k_norm";
+  n.q = p + "self_attn.q_proj";
+  n.k = p + "self_attn.k_proj";
+  n.v = p + "self_attn.v_proj";
+  n.o = p + "self_attn.o_proj";
+  if (c.uses_gated_mlp()) {
+    n.gate = p + "mlp.gate_proj";
+    n.up = p + "mlp.up_proj";
+    n.down = p + "mlp.down_proj";
+  } else {
+    n.up = p + "mlp.c_fc";
+    n.down = p + "mlp.c_proj";
+  }
+  return n;
+}
+
+class WeightLoader {
+ public:
+  WeightLoader(const formats::SafetensorsCheckpoint& ckpt, at::ScalarType dtype)
+      : ckpt_(ckpt), dtype_(dtype) {}
+
+  absl::StatusOr<Linear> LoadLinear(const std::string& name, int64_t out, int64_t in,
+                                    bool bias) const {
+    Linear l;
+    TUNE_ASSIGN_OR_RETURN(l.weight, LoadTensor(ckpt_, name + ".weight", {out, in}, dtype_));
+    if (bias) {
+      TUNE_ASSIGN_OR_RETURN(l.bias, LoadTensor(ckpt_, name + ".bias", {out}, dtype_));
+    }
+    return l;
+  }
+  absl::StatusOr<Norm> LoadNorm(const std::string& name, int64_t dim, bool bias) const {
+    Norm n;
+    TUNE_ASSIGN_OR_RETURN(n.weight, LoadTensor(ckpt_, name + ".weight", {dim}, dtype_));
+    if (bias) {
+      TUNE_ASSIGN_OR_RETURN(n.bias, LoadTensor(ckpt_, name + ".bias", {dim}, dtype_));
+    }
+    return n;
+  }
+  absl::StatusOr<at::Tensor> Load(const std::string& name, std::vector<int64_t> shape) const {
+    return LoadTensor(ckpt_, name, shape, dtype_);
+  }
+  bool Has(const std::string& name) const { return ckpt_.Find(name) != nullptr; }
+
+ private:
+  const formats::SafetensorsCheckpoint& ckpt_;
+  at::ScalarType dtype_;
+};
+
+}  // namespace
+
+KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t max_tokens,
+                 const at::TensorOptions& options)
+    : capacity_(max_tokens) {
+  for (int64_t i = 0; i < config.num_layers; ++i) {
+    k_.push_back(at::zeros({batch, config.num_kv_heads, max_tokens, config.head_dim}, options));
+    v_.push_back(at::zeros({batch, config.num_kv_heads, max_tokens, config.head_dim}, options));
+  }
+}
+
+absl::StatusOr<Transformer> Transformer::Load(const std::filesystem::path& dir,
+                                              const LoadOptions& options) {
+  Transformer t;
+  TUNE_ASSIGN_OR_RETURN(t.config_, LoadModelConfig(dir));
+  TUNE_ASSIGN_OR_RETURN(formats::SafetensorsCheckpoint ckpt, formats::SafetensorsCheckpoint::Open(dir));
+  const ModelConfig& c = t.config_;
+  WeightLoader w(ckpt, options.dtype);
+  const int64_t q_dim = c.num_heads * c.head_dim;
+  const int64_t kv_dim = c.num_kv_heads * c.head_dim;
+  const bool ln_bias = c.uses_layer_norm();
+  TUNE_ASSIGN_OR_RETURN(t.embed_, w.Load("model.embed_tokens.weight", {c.vocab_size, c.hidden_size}));
+  for (int64_t i = 0; i < c.num_layers; ++i) {
+    LayerNames n = NamesOf(c, i);
+    Layer l;
+    TUNE_ASSIGN_OR_RETURN(l.attn_norm, w.LoadNorm(n.attn_norm, c.hidden_size, ln_bias));
+    TUNE_ASSIGN_OR_RETURN(l.mlp_norm, w.LoadNorm(n.mlp_norm, c.hidden_size, ln_bias));
+    if (c.uses_qk_norm()) {
+      TUNE_ASSIGN_OR_RETURN(l.q_norm, w.LoadNorm(n.q_norm, c.head_dim, false));
+      TUNE_ASSIGN_OR_RETURN(l.k_norm, w.LoadNorm(n.k_norm, c.head_dim, false));
+    }
+    TUNE_ASSIGN_OR_RETURN(l.q, w.LoadLinear(n.q, q_dim, c.hidden_size, c.attention_bias));
+    TUNE_ASSIGN_OR_RETURN(l.k, w.LoadLinear(n.k, kv_dim, c.hidden_size, c.attention_bias));
+    TUNE_ASSIGN_OR_RETURN(l.v, w.LoadLinear(n.v, kv_dim, c.hidden_size, c.attention_bias));
+    TUNE_ASSIGN_OR_RETURN(l.o, w.LoadLinear(n.o, c.hidden_size, q_dim, c.attention_out_bias));
+    if (c.uses_gated_mlp()) {
+      TUNE_ASSIGN_OR_RETURN(l.gate, w.LoadLinear(n.gate, c.intermediate_size, c.hidden_size, c.mlp_bias));
+    }
+    TUNE_ASSIGN_OR_RETURN(l.up, w.LoadLinear(n.up, c.intermediate_size, c.hidden_size, c.mlp_bias));
+    TUNE_ASSIGN_OR_RETURN(l.down, w.LoadLinear(n.down, c.hidden_size, c.intermediate_size, c.mlp_bias));
+    t.layers_.push_back(std::move(l));
+  }
+  TUNE_ASSIGN_OR_RETURN(t.final_norm_, w.LoadNorm("model.norm", c.hidden_size, ln_bias));
+  if (c.tie_word_embeddings) {
+    t.lm_head_ = t.embed_;
+  } else {
+    TUNE_ASSIGN_OR_RETURN(t.lm_head_, w.Load("lm_head.weight", {c.vocab_size, c.hidden_size}));
+  }
+  t.inv_freq_ = RotaryInvFreq(c);
+  return t;
+}
+
+at::Tensor ApplyLinear(const Linear& linear, const at::Tensor& x) {
+  at::Tensor y = at::linear(x, linear.weight, linear.bias);
+  if (linear.lora_a.defined()) {
+    y = y + linear.lora_scale * at::linear(at::linear(x, linear.lora_a), linear.lora_b);
+  }
+  return y;
+}
+
+at::Tensor Transformer::ApplyNorm(const Norm& norm, const at::Tensor& x) const {
+  if (config_.uses_layer_norm()) {
+    return at::layer_norm(x, {x.size(-1)}, norm.weight, norm.bias, config_.norm_eps);
+  }
+  return RmsNorm(x, norm.weight, config_.norm_eps);
+}
+
+at::Tensor Transformer::Attention(const Layer& layer, int64_t index, const at::Tensor& x,
+                                  const at::Tensor& cos, const at::Tensor& sin,
+                                  KvCache* cache) const {
+  const ModelConfig& c = config_;
+  const int64_t B = x.size(0), T = x.size(1);
+  at::Tensor q = ApplyLinear(layer.q, x).view({B, T, c.num_heads, c.head_dim});
+  at::Tensor k = ApplyLinear(layer.k, x).view({B, T, c.num_kv_heads, c.head_dim});
+  at::Tensor v = ApplyLinear(layer.v, x).view({B, T, c.num_kv_heads, c.head_dim});
+  if (c.uses_qk_norm()) {
+    q = RmsNorm(q, layer.q_norm.weight, c.norm_eps);
+    k = RmsNorm(k, layer.k_norm.weight, c.norm_eps);
+  }
+  q = ApplyRope(q, cos, sin).transpose(1, 2);  // (B, H, T, hd)
+  k = ApplyRope(k, cos, sin).transpose(1, 2);  // (B, KV, T, hd)
+  v = v.transpose(1, 2);
+  const int64_t past = cache != nullptr ? cache->length_ : 0;
+  if (cache != nullptr) {
+    cache->k_[index].narrow(2, past, T).copy_(k);
+    cache->v_[index].narrow(2, past, T).copy_(v);
+    k = cache->k_[index].narrow(2, 0, past + T);
+    v = cache->v_[index].narrow(2, 0, past + T);
+  }
+  const int64_t S = past + T;
+  // Grouped-query attention: query head h reads kv head h / (num_heads / num_kv_heads).
+  const int64_t group = c.num_heads / c.num_kv_heads;
+  if (group > 1) {
+    k = k.repeat_interleave(group, 1);
+    v = v.repeat_interleave(group, 1);
+  }
+  at::Tensor scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(static_cast<double>(c.head_dim));
+  // Query t (absolute position past + t) sees keys j <= past + t, within the sliding window.
+  at::Tensor qpos = at::arange(past, S, at::kLong).unsqueeze(1);
+  at::Tensor kpos = at::arange(0, S, at::kLong).unsqueeze(0);
+  at::Tensor masked = kpos > qpos;
+  if (c.sliding_window) masked = masked.logical_or(kpos <= qpos - *c.sliding_window);
+  scores = scores.to(at::kFloat).masked_fill(masked.to(scores.device()), -INFINITY);
+  at::Tensor probs = at::softmax(scores, -1).to(q.scalar_type());
+  at::Tensor out = at::matmul(probs, v).transpose(1, 2).reshape({B, T, c.num_heads * c.head_dim});
+  return ApplyLinear(layer.o, out);
+}
+
+at::Tensor Transformer::Mlp(const Layer& layer, const at::Tensor& x) const {
+  if (config_.uses_gated_mlp()) {
+    return ApplyLinear(layer.down, at::silu(ApplyLinear(layer.gate, x)) * ApplyLinear(layer.up, x));
+  }
+  return ApplyLinear(layer.down, at::gelu(ApplyLinear(layer.up, x), "tanh"));
+}
+
+at::Tensor Transformer::Hidden(const at::Tensor& ids, KvCache* cache) const {
+  TORCH_CHECK(ids.dim() == 2, "Transformer: ids must be (B, T), got ", ids.sizes());
+  const int64_t T = ids.size(1);
+  const int64_t past = cache != nullptr ? cache->length_ : 0;
+  if (cache != nullptr) {
+    TORCH_CHECK(past + T <= cache->capacity_, "KvCache: ", past + T,
+                " tokens exceed its capacity of ", cache->capacity_);
+  }
+  at::Tensor positions = at::arange(past, past + T, at::kFloat).to(inv_freq_.device());
+  at::Tensor freqs = at::outer(positions, inv_freq_);  // (T, hd/2)
+  at::Tensor emb = at::cat({freqs, freqs}, -1);         // (T, hd)
+  at::Tensor cos = emb.cos(), sin = emb.sin();
+  at::Tensor x = at::embedding(embed_, ids);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    x = x + Attention(layer, static_cast<int64_t>(i), ApplyNorm(layer.attn_norm, x), cos, sin, cache);
+    x = x + Mlp(layer, ApplyNorm(layer.mlp_norm, x));
+  }
+  if (cache != nullptr) cache->length_ += T;
+  return ApplyNorm(final_norm_, x);
+}
+
+at::Tensor Transformer::Logits(const at::Tensor& hidden) const {
+  return at::linear(hidden, lm_head_).to(at::kFloat);
+}
+
+at::Tensor Transformer::Forward(const at::Tensor& ids, KvCache* cache) const {
+  return Logits(Hidden(ids, cache));
+}
+
+std::vector<NamedLinear> Transformer::Linears() {
+  std::vector<NamedLinear> out;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    LayerNames n = NamesOf(config_, static_cast<int64_t>(i));
+    Layer& l = layers_[i];
+    out.push_back({n.q, &l.q});
+    out.push_back({n.k, &l.k});
+    out.push_back({n.v, &l.v});
+    out.push_back({n.o, &l.o});
+    if (config_.uses_gated_mlp()) out.push_back({n.gate, &l.gate});
+    out.push_back({n.up, &l.up});
+    out.push_back({n.down, &l.down});
+  }
+  return out;
+}
+
+}  // namespace tune::model
