@@ -1,0 +1,50 @@
+// Near-duplicate detection: MinHash signatures over word n-grams + LSH banding (BigCode's
+// near_deduplication defaults: 5-grams of tokens split on non-alphanumerics, 256 permutations,
+// 25 bands x 10 rows, Jaccard 0.7; docs shorter than ngram tokens are never duplicates).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace tune::data {
+
+inline constexpr int64_t kMaxMinHashPermutations = 1024;
+
+struct MinHashOptions {
+  int64_t ngram = 5;
+  int64_t permutations = 256;  // <= kMaxMinHashPermutations, >= bands * rows
+  int64_t bands = 25;
+  int64_t rows = 10;
+  double threshold = 0.7;
+};
+
+using MinHashSignature = std::vector<uint32_t>;  // empty: too short to compare
+
+// Signature of `text` (permutations values, or empty when it has fewer than `ngram` tokens).
+MinHashSignature ComputeMinHash(const MinHashOptions& options, std::string_view text);
+
+// Fraction of equal positions: the MinHash estimate of the Jaccard similarity.
+double EstimatedJaccard(const MinHashSignature& a, const MinHashSignature& b);
+
+// Greedy LSH index: documents are offered in a fixed order; one whose estimated Jaccard with an
+// earlier kept document (found through a shared band) reaches the threshold is a duplicate.
+class LshIndex {
+ public:
+  explicit LshIndex(const MinHashOptions& options) : options_(options) {}
+  // Returns the id of the kept near-duplicate, or nullopt and then keeps `signature` as `id`.
+  std::optional<uint32_t> FindOrInsert(uint32_t id, const MinHashSignature& signature);
+  // Returns the id of a kept near-duplicate without inserting.
+  std::optional<uint32_t> Find(const MinHashSignature& signature) const;
+
+ private:
+  uint64_t BandKey(const MinHashSignature& signature, int64_t band) const;
+  MinHashOptions options_;
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> buckets_;
+  absl::flat_hash_map<uint32_t, MinHashSignature> kept_;
+};
+
+}  // namespace tune::data

@@ -1,0 +1,24 @@
+// Language of a file from its extension / well-known name, else from a `#!` shebang.
+#pragma once
+
+#include <string_view>
+
+namespace tune::data {
+
+enum class LanguageKind {
+  kCode,    // source code: all line filters apply
+  kProse,   // markdown, text, rst, html: long lines allowed (StarCoder2 exemption)
+  kData,    // json, yaml, toml, xml, csv: kept only when short (data_file filter)
+};
+
+struct Language {
+  std::string_view name;     // "python", "cpp", ...; empty when unknown
+  LanguageKind kind = LanguageKind::kCode;
+  bool known() const { return !name.empty(); }
+};
+
+// Detects the language of `path` ('/'-separated, as in the tree); `head` is the start of the
+// content, used for the shebang when the name says nothing.
+Language DetectLanguage(std::string_view path, std::string_view head);
+
+}  // namespace tune::data
