@@ -1,0 +1,214 @@
+// Reads Hugging Face tokenizer.json for the BPE models tune supports and maps its pipeline
+// (normalizer, pre-tokenizer, model, decoder) onto VocabData. Anything outside the supported
+// pipelines is rejected with an error naming the field, never approximated.
+#include <nlohmann/json.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "core/file.h"
+#include "core/status.h"
+#include "tokenizer/loaders.h"
+#include "tokenizer/pretokenizer.h"
+
+namespace tune::tokenizer::internal {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // ▁
+
+std::string Str(const Json& j, std::string_view key) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+// The pre-tokenizer steps as a flat list (a Sequence is unpacked; null gives none).
+std::vector<Json> Steps(const Json& j) {
+  if (j.is_null()) return {};
+  if (Str(j, "type") == "Sequence") {
+    for (const char* key : {"pretokenizers", "normalizers"}) {
+      if (j.contains(key)) return j[key].get<std::vector<Json>>();
+    }
+  }
+  return {j};
+}
+
+absl::Status Unsupported(const std::filesystem::path& path, std::string_view field,
+                         const Json& value) {
+  return absl::UnimplementedError(absl::StrFormat(
+      "%s: unsupported %s %s; hint: supported are byte-level BPE (Qwen2/3, Llama-3, GPT-2, "
+      "StarCoder pre-tokenizers) and SentencePiece-style BPE with byte fallback, see "
+      "docs/tokenizers.md",
+      path.string(), field, value.dump().substr(0, 300)));
+}
+
+// Byte-level BPE: ByteLevel(use_regex=false) after a Split with a known regex, ByteLevel with the
+// GPT-2 regex, or Digits(individual) + ByteLevel(GPT-2 regex).
+absl::StatusOr<PreTokenizerKind> ByteLevelPreTokenizer(const std::filesystem::path& path,
+                                                       const Json& pre) {
+  std::optional<PreTokenizerKind> kind;
+  bool digits = false;
+  for (Json step : Steps(pre)) {
+    const std::string type = Str(step, "type");
+    if (type == "Split" && !kind && step["pattern"].contains("Regex") &&
+        Str(step, "behavior") == "Isolated" && !step.value("invert", false)) {
+      kind = PreTokenizerFromRegex(step["pattern"]["Regex"].get<std::string>());
+      if (!kind) return Unsupported(path, "pre_tokenizer regex", step["pattern"]);
+    } else if (type == "Digits" && step.value("individual_digits", false)) {
+      digits = true;
+    } else if (type == "ByteLevel" && !step.value("add_prefix_space", false)) {
+      if (step.value("use_regex", true)) {
+        if (kind) return Unsupported(path, "pre_tokenizer", pre);
+        kind = digits ? PreTokenizerKind::kStarcoder : PreTokenizerKind::kGpt2;
+      }
+    } else {
+      return Unsupported(path, "pre_tokenizer step", step);
+    }
+  }
+  if (!kind) return Unsupported(path, "pre_tokenizer", pre);
+  return *kind;
+}
+
+absl::StatusOr<std::vector<std::string>> Merges(const std::filesystem::path& path,
+                                                const Json& merges) {
+  std::vector<std::string> out;
+  out.reserve(merges.size());
+  for (const Json& m : merges) {
+    if (m.is_string()) {
+      out.push_back(m.get<std::string>());
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      out.push_back(absl::StrFormat("%s %s", m[0].get<std::string>(), m[1].get<std::string>()));
+    } else {
+      return Unsupported(path, "model.merges entry", m);
+    }
+  }
+  return out;
+}
+
+// A special token named in tokenizer_config.json: a string or {"content": ...}.
+std::optional<int32_t> ConfigToken(const Json& config, std::string_view key,
+                                   const absl::flat_hash_map<std::string, int32_t>& ids) {
+  auto it = config.find(key);
+  if (it == config.end()) return std::nullopt;
+  std::string text = it->is_string() ? it->get<std::string>() : Str(*it, "content");
+  auto id = ids.find(text);
+  return id == ids.end() ? std::nullopt : std::optional<int32_t>(id->second);
+}
+
+}  // namespace
+
+absl::StatusOr<VocabData> ReadHfTokenizerJson(const std::filesystem::path& path,
+                                             std::string_view config_json) {
+  TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: not valid JSON; hint: pass a Hugging Face tokenizer.json", path.string()));
+  }
+  Json config = config_json.empty()
+                    ? Json::object()
+                    : Json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: tokenizer_config.json beside it is not a JSON object; hint: fix or remove it",
+        path.string()));
+  }
+  Json& model = j["model"];
+  if (Str(model, "type") != "BPE" || !model["vocab"].is_object() ||
+      !model["merges"].is_array()) {
+    return Unsupported(path, "model (need type BPE with vocab and merges)",
+                       Json(Str(model, "type")));
+  }
+
+  VocabData v;
+  const bool byte_fallback = model.value("byte_fallback", false);
+  if (byte_fallback) {
+    v.model = ModelKind::kSentencePiece;
+    v.pre = "default";
+    // Llama-2 legacy: Prepend("▁") + Replace(" ", "▁") normalizers; newer files: a Metaspace
+    // pre-tokenizer.
+    for (Json n : Steps(j["normalizer"])) {
+      const std::string type = Str(n, "type");
+      if (type == "Prepend" && Str(n, "prepend") == kMetaspace) {
+        v.add_space_prefix = true;
+      } else if (!(type == "Replace" && Str(n["pattern"], "String") == " " &&
+                   Str(n, "content") == kMetaspace)) {
+        return Unsupported(path, "normalizer", n);
+      }
+    }
+    for (Json p : Steps(j["pre_tokenizer"])) {
+      if (Str(p, "type") != "Metaspace" || p.value("split", false)) {
+        return Unsupported(path, "pre_tokenizer", p);
+      }
+      v.add_space_prefix = Str(p, "prepend_scheme") != "never";
+    }
+  } else {
+    v.model = ModelKind::kByteLevelBpe;
+    TUNE_ASSIGN_OR_RETURN(PreTokenizerKind kind, ByteLevelPreTokenizer(path, j["pre_tokenizer"]));
+    v.pre = std::string(PreTokenizerGgufName(kind));
+    for (Json n : Steps(j["normalizer"])) {
+      // Qwen's NFC is implied by its pre-tokenizer name, as in GGUF.
+      if (!(Str(n, "type") == "NFC" && kind == PreTokenizerKind::kQwen2)) {
+        return Unsupported(path, "normalizer", n);
+      }
+    }
+    if (kind == PreTokenizerKind::kQwen2 && Steps(j["normalizer"]).empty()) {
+      return Unsupported(path, "normalizer (the Qwen2 pre-tokenizer comes with NFC)",
+                         j["normalizer"]);
+    }
+  }
+
+  // Vocabulary: model.vocab plus added_tokens (which may extend it).
+  absl::flat_hash_map<std::string, int32_t> ids;
+  int32_t size = 0;
+  for (const auto& [token, id] : model["vocab"].items()) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 24)) {
+      return Unsupported(path, "model.vocab id", id);
+    }
+    ids[token] = id.get<int32_t>();
+    size = std::max(size, id.get<int32_t>() + 1);
+  }
+  Json& added = j["added_tokens"];
+  for (const Json& a : added) {
+    const int32_t id = a.is_object() ? a.value("id", -1) : -1;
+    if (id < 0 || id >= (1 << 24)) return Unsupported(path, "added_tokens id", a);
+    size = std::max(size, id + 1);
+  }
+  v.tokens.resize(size);
+  v.types.assign(size, TokenType::kUnused);
+  for (const auto& [token, id] : ids) {
+    v.tokens[id] = token;
+    v.types[id] = TokenType::kNormal;
+    if (byte_fallback && token.size() == 6 && token.starts_with("<0x") && token.back() == '>') {
+      v.types[id] = TokenType::kByte;
+    }
+  }
+  for (const Json& a : added) {
+    const int32_t id = a["id"].get<int32_t>();
+    v.tokens[id] = Str(a, "content");
+    v.types[id] = a.value("special", false) ? TokenType::kControl : TokenType::kUserDefined;
+    ids[v.tokens[id]] = id;
+  }
+  if (std::string unk = Str(model, "unk_token"); !unk.empty()) {
+    auto it = ids.find(unk);
+    if (it == ids.end()) return Unsupported(path, "model.unk_token", model["unk_token"]);
+    v.unk = it->second;
+    v.types[it->second] = TokenType::kUnknown;
+  }
+  TUNE_ASSIGN_OR_RETURN(v.merges, Merges(path, model["merges"]));
+
+  v.bos = ConfigToken(config, "bos_token", ids);
+  v.eos = ConfigToken(config, "eos_token", ids);
+  v.pad = ConfigToken(config, "pad_token", ids);
+  // add_bos: tokenizer_config.json's flag, else whether the post-processor template starts
+  // with a special token.
+  if (auto it = config.find("add_bos_token"); it != config.end() && it->is_boolean()) {
+    v.add_bos = it->get<bool>();
+  } else if (Json& post = j["post_processor"]; Str(post, "type") == "TemplateProcessing") {
+    Json& single = post["single"];
+    v.add_bos = single.is_array() && !single.empty() && single[0].contains("SpecialToken");
+  }
+  return v;
+}
+
+}  // namespace tune::tokenizer::internal

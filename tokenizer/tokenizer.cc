@@ -1,0 +1,464 @@
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+#include <array>
+#include <deque>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "core/file.h"
+#include "core/status.h"
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/byte_level.h"
+#include "tokenizer/loaders.h"
+#include "tokenizer/pretokenizer.h"
+#include "tokenizer/unicode.h"
+
+namespace tune::tokenizer {
+
+namespace fs = std::filesystem;
+using internal::AddedTokenMatcher;
+using internal::BpeMerges;
+using internal::PreTokenizer;
+
+namespace {
+
+constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // ▁
+// Distinct words remembered per Encode call; code repeats its identifiers, so a file's words
+// mostly hit.
+constexpr size_t kMaxCachedWords = 1 << 16;
+
+// Per-call state: scratch buffers and a word cache keyed by views into `texts`.
+struct EncodeState {
+  std::vector<internal::Piece> pieces;
+  std::vector<int32_t> symbols;
+  std::deque<std::string> texts;  // normalized segments, alive until the call returns
+  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;
+  std::vector<int32_t> cached_ids;
+};
+
+bool IsMatchable(TokenType t) {
+  return t == TokenType::kControl || t == TokenType::kUserDefined || t == TokenType::kUnknown;
+}
+
+// FNV-1a, 64 bit: stable across runs and platforms, unlike absl::Hash.
+class Fnv {
+ public:
+  void Add(std::string_view bytes) {
+    AddRaw(bytes.size());
+    for (char c : bytes) h_ = (h_ ^ static_cast<uint8_t>(c)) * 0x100000001B3ULL;
+  }
+  template <typename T>
+  void AddRaw(const T& value) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&value);
+    for (size_t i = 0; i < sizeof(T); ++i) h_ = (h_ ^ p[i]) * 0x100000001B3ULL;
+  }
+  void Add(const std::optional<int32_t>& id) { AddRaw(id.value_or(-1)); }
+  uint64_t value() const { return h_; }
+
+ private:
+  uint64_t h_ = 0xCBF29CE484222325ULL;
+};
+
+}  // namespace
+
+struct Tokenizer::Impl {
+  VocabData vocab;
+  FimTokens fim;
+  std::optional<PreTokenizer> pre;  // byte-level BPE only
+  bool nfc = false;
+  bool ignore_merges = false;  // Llama-3: a word that is a token is not merged
+  // What each id decodes to.
+  std::vector<std::string> token_bytes;
+  // Normal tokens by their bytes (byte-level) or piece text (SentencePiece); the keys view
+  // token_bytes / vocab.tokens.
+  absl::flat_hash_map<std::string_view, int32_t> pieces;
+  // Byte-level: the token of each byte. SentencePiece: the <0xXX> fallback tokens.
+  std::array<int32_t, 256> byte_ids;
+  BpeMerges merges;
+  AddedTokenMatcher specials;
+  // SentencePiece: no piece contains "x▁" (x != ▁), so merges never cross the start of a ▁ run
+  // and text can be cut there into words (cacheable, short) with identical results.
+  bool split_words = false;
+  std::string fingerprint;
+
+  absl::Status Build(const fs::path& origin);
+  void EncodeSegment(std::string_view segment, std::vector<int32_t>& out,
+                     EncodeState& state) const;
+  void EncodeByteLevelWord(std::string_view word, std::vector<int32_t>& out,
+                           EncodeState& state) const;
+  void EncodeSentencePieceWord(std::string_view word, std::vector<int32_t>& out,
+                               EncodeState& state) const;
+  // Appends the cached ids of `word` and returns true, if cached.
+  bool FromCache(std::string_view word, std::vector<int32_t>& out, EncodeState& state) const;
+  void ToCache(std::string_view word, EncodeState& state) const;
+};
+
+namespace {
+
+absl::Status Invalid(std::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrFormat("tokenizer vocabulary: %s; hint: the vocabulary data (tokenizer.json, "
+                      "tokenizer.model or GGUF tokenizer.ggml.*) is inconsistent",
+                      what));
+}
+
+}  // namespace
+
+absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
+  const VocabData& v = vocab;
+  const auto n = static_cast<int32_t>(v.tokens.size());
+  if (n == 0) return Invalid("no tokens");
+  if (v.types.size() != v.tokens.size()) {
+    return Invalid(absl::StrFormat("%d token types for %d tokens", v.types.size(), n));
+  }
+  if (!v.scores.empty() && v.scores.size() != v.tokens.size()) {
+    return Invalid(absl::StrFormat("%d scores for %d tokens", v.scores.size(), n));
+  }
+  for (const auto& [name, id] : {std::pair{"bos", v.bos}, {"eos", v.eos}, {"unk", v.unk},
+                                 {"pad", v.pad}}) {
+    if (id && (*id < 0 || *id >= n)) return Invalid(absl::StrFormat("%s id %d", name, *id));
+  }
+  const bool byte_level = v.model == ModelKind::kByteLevelBpe;
+  if (byte_level) {
+    auto kind = internal::PreTokenizerFromGgufName(v.pre);
+    if (!kind) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: byte-level pre-tokenizer '%s' is not supported; hint: supported are qwen2, "
+          "llama-bpe, gpt-2 and starcoder",
+          origin.string(), v.pre));
+    }
+    pre.emplace(*kind);
+    nfc = *kind == internal::PreTokenizerKind::kQwen2;
+    ignore_merges = *kind == internal::PreTokenizerKind::kLlama3;
+    if (v.merges.empty()) return Invalid("byte-level BPE without merges");
+  } else if (v.merges.empty() && v.scores.empty()) {
+    return Invalid("SentencePiece vocabulary with neither scores nor merges");
+  }
+
+  // Decoded bytes, lookup tables, matchable specials.
+  byte_ids.fill(-1);
+  token_bytes.resize(n);
+  absl::flat_hash_map<std::string_view, int32_t> by_text;
+  for (int32_t id = 0; id < n; ++id) {
+    const std::string& text = v.tokens[id];
+    const TokenType type = v.types[id];
+    by_text.try_emplace(text, id);
+    if (IsMatchable(type)) specials.Add(text, id);
+    if (type == TokenType::kControl || type == TokenType::kUserDefined) {
+      token_bytes[id] = text;
+    } else if (byte_level) {
+      token_bytes[id] = internal::ByteLevelToBytes(text);
+    } else if (type == TokenType::kByte) {
+      unsigned value = 0;
+      if (text.size() != 6 || std::sscanf(text.c_str(), "<0x%2X>", &value) != 1) {
+        return Invalid(absl::StrFormat("byte token %d is '%s', not <0xXX>", id, text));
+      }
+      token_bytes[id] = std::string(1, static_cast<char>(value));
+      byte_ids[value] = id;
+    } else {
+      std::string& out = token_bytes[id];
+      for (size_t pos = 0; pos < text.size();) {
+        if (text.compare(pos, kMetaspace.size(), kMetaspace) == 0) {
+          out.push_back(' ');
+          pos += kMetaspace.size();
+        } else {
+          out.push_back(text[pos++]);
+        }
+      }
+    }
+    if (type == TokenType::kNormal) {
+      pieces.try_emplace(byte_level ? token_bytes[id] : text, id);
+    }
+  }
+  if (byte_level) {
+    for (int b = 0; b < 256; ++b) {
+      const char c = static_cast<char>(b);
+      auto it = pieces.find(std::string_view(&c, 1));
+      if (it != pieces.end()) byte_ids[b] = it->second;
+    }
+  } else {
+    split_words = true;
+    for (int32_t id = 0; id < n && split_words; ++id) {
+      if (v.types[id] != TokenType::kNormal) continue;
+      const std::string& t = v.tokens[id];
+      for (size_t pos = t.find(kMetaspace, 1); pos != std::string::npos;
+           pos = t.find(kMetaspace, pos + 1)) {
+        if (pos < kMetaspace.size() ||
+            t.compare(pos - kMetaspace.size(), kMetaspace.size(), kMetaspace) != 0) {
+          split_words = false;
+          break;
+        }
+      }
+    }
+  }
+
+  if (!v.merges.empty()) {
+    std::vector<float> synthesized;
+    if (!byte_level && v.scores.empty()) synthesized.assign(n, -static_cast<float>(v.merges.size()));
+    for (size_t rank = 0; rank < v.merges.size(); ++rank) {
+      const std::string& m = v.merges[rank];
+      const size_t space = m.find(' ', 1);
+      if (space == std::string::npos) {
+        return Invalid(absl::StrFormat("merge %d '%s' is not 'left right'", rank, m));
+      }
+      const std::string left = m.substr(0, space), right = m.substr(space + 1);
+      auto l = by_text.find(left), r = by_text.find(right), c = by_text.find(left + right);
+      if (l == by_text.end() || r == by_text.end() || c == by_text.end()) {
+        return Invalid(absl::StrFormat("merge %d '%s' names a token not in the vocabulary",
+                                       rank, m));
+      }
+      merges.Add(l->second, r->second, static_cast<int32_t>(rank), c->second);
+      if (!synthesized.empty() && synthesized[c->second] == -static_cast<float>(v.merges.size())) {
+        synthesized[c->second] = -static_cast<float>(rank);
+      }
+    }
+    if (!synthesized.empty()) vocab.scores = std::move(synthesized);
+  } else {
+    // SentencePiece scores: every split of a normal piece into two normal pieces is a merge,
+    // ranked by the piece's score (higher first; equal scores share a rank).
+    std::vector<float> distinct;
+    for (int32_t id = 0; id < n; ++id) {
+      if (v.types[id] == TokenType::kNormal) distinct.push_back(v.scores[id]);
+    }
+    std::sort(distinct.begin(), distinct.end(), std::greater<>());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    for (int32_t id = 0; id < n; ++id) {
+      if (v.types[id] != TokenType::kNormal) continue;
+      const std::string& t = v.tokens[id];
+      const auto rank = static_cast<int32_t>(
+          std::lower_bound(distinct.begin(), distinct.end(), v.scores[id], std::greater<>()) -
+          distinct.begin());
+      for (size_t pos = internal::DecodeUtf8(t, 0).length; pos < t.size();
+           pos += internal::DecodeUtf8(t, pos).length) {
+        auto l = pieces.find(std::string_view(t).substr(0, pos));
+        auto r = pieces.find(std::string_view(t).substr(pos));
+        if (l != pieces.end() && r != pieces.end()) merges.Add(l->second, r->second, rank, id);
+      }
+    }
+  }
+
+  fim = v.fim;
+  internal::DiscoverFimTokens(v, fim);
+
+  Fnv a;
+  a.AddRaw(static_cast<int>(v.model));
+  a.Add(v.pre);
+  for (int32_t id = 0; id < n; ++id) {
+    a.Add(v.tokens[id]);
+    a.AddRaw(static_cast<int32_t>(v.types[id]));
+    if (!vocab.scores.empty()) a.AddRaw(vocab.scores[id]);
+  }
+  for (const std::string& m : v.merges) a.Add(m);
+  for (const auto& id : {v.bos, v.eos, v.unk, v.pad, fim.prefix, fim.middle, fim.suffix, fim.pad,
+                         fim.repo_name, fim.file_sep, fim.eot}) {
+    a.Add(id);
+  }
+  a.AddRaw(std::array<bool, 3>{v.add_bos, v.add_space_prefix, v.remove_extra_whitespaces});
+  fingerprint = absl::StrFormat("%016x", a.value());
+  return absl::OkStatus();
+}
+
+bool Tokenizer::Impl::FromCache(std::string_view word, std::vector<int32_t>& out,
+                                EncodeState& state) const {
+  auto it = state.cache.find(word);
+  if (it == state.cache.end()) return false;
+  out.insert(out.end(), state.cached_ids.begin() + it->second.first,
+             state.cached_ids.begin() + it->second.first + it->second.second);
+  return true;
+}
+
+void Tokenizer::Impl::ToCache(std::string_view word, EncodeState& state) const {
+  if (state.cache.size() >= kMaxCachedWords) return;
+  state.cache.emplace(word, std::pair{static_cast<uint32_t>(state.cached_ids.size()),
+                                      static_cast<uint32_t>(state.symbols.size())});
+  state.cached_ids.insert(state.cached_ids.end(), state.symbols.begin(), state.symbols.end());
+}
+
+void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int32_t>& out,
+                                          EncodeState& state) const {
+  if (ignore_merges) {
+    if (auto it = pieces.find(word); it != pieces.end()) {
+      out.push_back(it->second);
+      return;
+    }
+  }
+  if (word.size() > 1 && FromCache(word, out, state)) return;
+  std::vector<int32_t>& symbols = state.symbols;
+  symbols.clear();
+  for (char c : word) {
+    const int32_t id = byte_ids[static_cast<uint8_t>(c)];
+    if (id >= 0) {
+      symbols.push_back(id);
+    } else if (vocab.unk) {
+      symbols.push_back(*vocab.unk);
+    }
+  }
+  merges.Apply(symbols);
+  out.insert(out.end(), symbols.begin(), symbols.end());
+  if (word.size() > 1) ToCache(word, state);
+}
+
+void Tokenizer::Impl::EncodeSentencePieceWord(std::string_view word, std::vector<int32_t>& out,
+                                              EncodeState& state) const {
+  if (FromCache(word, out, state)) return;
+  std::vector<int32_t>& symbols = state.symbols;
+  symbols.clear();
+  for (size_t pos = 0; pos < word.size();) {
+    const int length = internal::DecodeUtf8(word, pos).length;
+    if (auto it = pieces.find(word.substr(pos, length)); it != pieces.end()) {
+      symbols.push_back(it->second);
+    } else if (byte_ids[static_cast<uint8_t>(word[pos])] >= 0) {
+      for (int i = 0; i < length; ++i) {
+        symbols.push_back(byte_ids[static_cast<uint8_t>(word[pos + i])]);
+      }
+    } else if (vocab.unk && (symbols.empty() || symbols.back() != *vocab.unk)) {
+      symbols.push_back(*vocab.unk);  // runs of unknown characters fuse into one
+    }
+    pos += length;
+  }
+  merges.Apply(symbols);
+  out.insert(out.end(), symbols.begin(), symbols.end());
+  ToCache(word, state);
+}
+
+void Tokenizer::Impl::EncodeSegment(std::string_view segment, std::vector<int32_t>& out,
+                                    EncodeState& state) const {
+  if (segment.empty()) return;
+  if (pre) {
+    std::string normalized;
+    if (nfc && internal::NormalizeNfc(segment, normalized)) {
+      segment = state.texts.emplace_back(std::move(normalized));
+    }
+    state.pieces.clear();
+    pre->Split(segment, state.pieces);
+    for (const internal::Piece& p : state.pieces) {
+      EncodeByteLevelWord(segment.substr(p.offset, p.length), out, state);
+    }
+    return;
+  }
+  // SentencePiece normalization: optional trimming, the dummy prefix, spaces as ▁.
+  std::string& text = state.texts.emplace_back();
+  text.reserve(segment.size() + segment.size() / 4 + 3);
+  size_t begin = 0, end = segment.size();
+  if (vocab.remove_extra_whitespaces) {
+    while (begin < end && segment[begin] == ' ') ++begin;
+    while (end > begin && segment[end - 1] == ' ') --end;
+    if (begin == end) return;
+  }
+  if (vocab.add_space_prefix) text.append(kMetaspace);
+  for (size_t i = begin; i < end; ++i) {
+    if (segment[i] != ' ') {
+      text.push_back(segment[i]);
+    } else if (!vocab.remove_extra_whitespaces || segment[i - 1] != ' ') {
+      text.append(kMetaspace);
+    }
+  }
+  if (!split_words) {
+    EncodeSentencePieceWord(text, out, state);
+    return;
+  }
+  size_t word_start = 0;
+  for (size_t pos = text.find(kMetaspace, 1); pos != std::string::npos;
+       pos = text.find(kMetaspace, pos + 1)) {
+    if (pos >= 3 && text.compare(pos - 3, 3, kMetaspace) == 0) continue;
+    if (pos > word_start) {
+      EncodeSentencePieceWord(std::string_view(text).substr(word_start, pos - word_start), out,
+                              state);
+    }
+    word_start = pos;
+  }
+  EncodeSentencePieceWord(std::string_view(text).substr(word_start), out, state);
+}
+
+Tokenizer::Tokenizer(std::unique_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+Tokenizer::~Tokenizer() = default;
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromVocab(VocabData vocab) {
+  auto impl = std::make_unique<Impl>();
+  impl->vocab = std::move(vocab);
+  TUNE_RETURN_IF_ERROR(impl->Build("vocabulary data"));
+  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const fs::path& path) {
+  fs::path file = path;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    file = path / "tokenizer.json";
+    if (!fs::exists(file, ec)) file = path / "tokenizer.model";
+    if (!fs::exists(file, ec)) {
+      return absl::NotFoundError(absl::StrFormat(
+          "%s: no tokenizer.json or tokenizer.model; hint: pass a Hugging Face model directory "
+          "or the tokenizer file itself",
+          path.string()));
+    }
+  }
+  std::string config;
+  if (fs::path config_path = file.parent_path() / "tokenizer_config.json";
+      fs::exists(config_path, ec)) {
+    TUNE_ASSIGN_OR_RETURN(config, core::ReadFile(config_path));
+  }
+  absl::StatusOr<VocabData> vocab;
+  if (file.extension() == ".json") {
+    vocab = internal::ReadHfTokenizerJson(file, config);
+  } else if (file.extension() == ".model") {
+    vocab = internal::ReadSentencePieceModel(file, config);
+  } else {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: unknown tokenizer file type; hint: pass tokenizer.json, tokenizer.model or a "
+        "directory holding one",
+        file.string()));
+  }
+  if (!vocab.ok()) return vocab.status();
+  auto impl = std::make_unique<Impl>();
+  impl->vocab = *std::move(vocab);
+  TUNE_RETURN_IF_ERROR(impl->Build(file));
+  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
+}
+
+std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool parse_special) const {
+  std::vector<int32_t> out;
+  out.reserve(text.size() / 3 + 1);
+  EncodeState state;
+  if (!parse_special || impl_->specials.empty()) {
+    impl_->EncodeSegment(text, out, state);
+    return out;
+  }
+  for (size_t pos = 0;;) {
+    const AddedTokenMatcher::Match m = impl_->specials.Find(text, pos);
+    impl_->EncodeSegment(text.substr(pos, m.offset - pos), out, state);
+    if (m.id < 0) break;
+    out.push_back(m.id);
+    pos = m.offset + m.length;
+  }
+  return out;
+}
+
+std::string Tokenizer::Decode(std::span<const int32_t> ids) const {
+  std::string out;
+  for (int32_t id : ids) {
+    if (id >= 0 && id < vocab_size()) out += impl_->token_bytes[id];
+  }
+  // SentencePiece's decoder drops the dummy prefix it added.
+  if (impl_->vocab.model == ModelKind::kSentencePiece && impl_->vocab.add_space_prefix &&
+      !out.empty() && out[0] == ' ') {
+    out.erase(0, 1);
+  }
+  return out;
+}
+
+int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(impl_->vocab.tokens.size()); }
+std::optional<int32_t> Tokenizer::bos_id() const { return impl_->vocab.bos; }
+std::optional<int32_t> Tokenizer::eos_id() const { return impl_->vocab.eos; }
+bool Tokenizer::add_bos() const { return impl_->vocab.add_bos; }
+const FimTokens& Tokenizer::fim() const { return impl_->fim; }
+std::string Tokenizer::Fingerprint() const { return impl_->fingerprint; }
+const VocabData& Tokenizer::vocab() const { return impl_->vocab; }
+
+std::string Tokenizer::TokenText(int32_t id) const {
+  return id >= 0 && id < vocab_size() ? impl_->vocab.tokens[id] : std::string();
+}
+
+}  // namespace tune::tokenizer
