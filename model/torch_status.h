@@ -13,22 +13,39 @@
 
 namespace tune::model {
 
+namespace internal {
+template <typename R>
+struct TorchResult {
+  using type = absl::StatusOr<R>;
+};
+template <>
+struct TorchResult<void> {
+  using type = absl::Status;
+};
+template <>
+struct TorchResult<absl::Status> {
+  using type = absl::Status;
+};
+template <typename T>
+struct TorchResult<absl::StatusOr<T>> {
+  using type = absl::StatusOr<T>;
+};
+}  // namespace internal
+
 // Runs fn(); c10::OutOfMemoryError -> ResourceExhausted, other c10::Error -> Internal, with
-// `what` prefixed. fn may return a value, a Status or a StatusOr.
+// `what` prefixed. fn may return void, a value T (-> StatusOr<T>), a Status or a StatusOr.
 template <typename Fn>
-auto CallTorch(std::string_view what, Fn&& fn) {
+auto CallTorch(std::string_view what, Fn&& fn) -> typename internal::TorchResult<std::invoke_result_t<Fn>>::type {
   using R = std::invoke_result_t<Fn>;
-  using Out = std::conditional_t<std::is_same_v<R, absl::Status>, absl::Status,
-                                 std::conditional_t<std::is_void_v<R>, absl::Status, R>>;
-  auto fail = [&](absl::StatusCode code, const char* message) -> Out {
+  auto fail = [&](absl::StatusCode code, const char* message) {
     return absl::Status(code, absl::StrFormat("%s: %s", what, message));
   };
   try {
     if constexpr (std::is_void_v<R>) {
       fn();
-      return Out(absl::OkStatus());
+      return absl::OkStatus();
     } else {
-      return Out(fn());
+      return fn();
     }
   } catch (const c10::OutOfMemoryError& e) {
     return fail(absl::StatusCode::kResourceExhausted, e.what_without_backtrace());

@@ -1,0 +1,25 @@
+#include "cli/config_flags.h"
+
+#include "core/status.h"
+#include "model/model_options.h"
+
+namespace tune::cli {
+
+void AddConfigFlags(CLI::App* cmd, ConfigFlags& flags) {
+  cmd->add_option("--config", flags.path, "TOML config, e.g. configs/qwen2.5-coder.toml");
+  cmd->add_option("--set", flags.overrides, "override a config value: section.key=value (repeatable)");
+}
+
+absl::StatusOr<std::optional<core::Config>> LoadConfigFlags(const ConfigFlags& flags) {
+  if (flags.path.empty() && flags.overrides.empty()) return std::optional<core::Config>();
+  absl::StatusOr<core::Config> config =
+      flags.path.empty() ? core::Config::Parse("", "--set", flags.overrides)
+                         : core::Config::Load(flags.path, flags.overrides);
+  if (!config.ok()) return config.status();
+  TUNE_RETURN_IF_ERROR(config->CheckSections({"model", "lora"}));
+  TUNE_RETURN_IF_ERROR(model::ParseModelOptions(*config).status());
+  TUNE_RETURN_IF_ERROR(model::ParseLoraOptions(*config).status());
+  return std::optional<core::Config>(std::move(config).value());
+}
+
+}  // namespace tune::cli
