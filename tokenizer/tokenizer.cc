@@ -344,7 +344,6 @@ void Tokenizer::Impl::EncodeSegment(std::string_view segment, std::vector<int32_
   size_t begin = 0, end = segment.size();
   if (vocab.remove_extra_whitespaces) {
     while (begin < end && segment[begin] == ' ') ++begin;
-    while (end > begin && segment[end - 1] == ' ') --end;
     if (begin == end) return;
   }
   if (vocab.add_space_prefix) text.append(kMetaspace);
@@ -355,6 +354,11 @@ void Tokenizer::Impl::EncodeSegment(std::string_view segment, std::vector<int32_
       text.append(kMetaspace);
     }
   }
+  // Like SentencePiece, trailing ▁ go, including ones written in the input.
+  while (vocab.remove_extra_whitespaces && text.ends_with(kMetaspace)) {
+    text.resize(text.size() - kMetaspace.size());
+  }
+  if (text.empty()) return;
   if (!split_words) {
     EncodeSentencePieceWord(text, out, state);
     return;
