@@ -1,0 +1,117 @@
+// Any byte string is valid input: invalid UTF-8, NUL bytes, truncated sequences and half-written
+// special tokens must encode without crashing, and decode back to the input (modulo the
+// documented normalizations). The fuzz loop runs TUNE_FUZZ_SECONDS (default 2) per tokenizer;
+// docs/tokenizers.md records a one-minute run under ASan/UBSan.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+#include "tests/support/temp_dir.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
+
+namespace tune::tokenizer {
+namespace {
+
+std::unique_ptr<Tokenizer> LoadFixture(const std::string& name) {
+  auto tok = Tokenizer::Load(tune::testing::FixturePath("tokenizers/" + name));
+  EXPECT_TRUE(tok.ok()) << tok.status();
+  return tok.ok() ? *std::move(tok) : nullptr;
+}
+
+// What Decode(Encode(text)) must give: byte-level BPE with NFC returns the NFC form,
+// SentencePiece returns `▁` as a space.
+std::string RoundTripped(const Tokenizer& tok, const std::string& text) {
+  if (tok.vocab().model == ModelKind::kSentencePiece) {
+    std::string out;
+    for (size_t pos = 0; pos < text.size();) {
+      if (text.compare(pos, 3, "\xE2\x96\x81") == 0) {
+        out += ' ', pos += 3;
+      } else {
+        out += text[pos++];
+      }
+    }
+    return out;
+  }
+  std::string nfc;
+  return tok.vocab().pre == "qwen2" && internal::NormalizeNfc(text, nfc) ? nfc : text;
+}
+
+TEST(Robustness, InvalidUtf8AndNulBytesRoundTrip) {
+  const std::vector<std::string> inputs = {
+      std::string("a\0b", 3), std::string(5, '\0'), "\xFF\xFE", "\xC3", "abc\xE2\x82",
+      "\xED\xA0\x80",        // surrogate
+      "\xC0\xAF",            // overlong '/'
+      "\xF4\x90\x80\x80",    // past U+10FFFF
+      "x\x80y \x80\x80 z",   // stray continuation bytes
+      "<|fim_pre\xFF<|endoftext|\x00>", "e\xCC\x81\xFF\xCC\x81"};
+  for (const std::string name : {"qwen3", "llama2"}) {
+    auto tok = LoadFixture(name);
+    ASSERT_NE(tok, nullptr);
+    for (const std::string& text : inputs) {
+      for (bool special : {false, true}) {
+        const std::vector<int32_t> ids = tok->Encode(text, special);
+        EXPECT_FALSE(ids.empty()) << name;
+        for (int32_t id : ids) ASSERT_TRUE(id >= 0 && id < tok->vocab_size());
+        EXPECT_EQ(tok->Decode(ids), RoundTripped(*tok, text)) << name << " " << special;
+      }
+    }
+  }
+}
+
+TEST(Robustness, DecodeIgnoresIdsOutsideTheVocabulary) {
+  auto tok = LoadFixture("qwen3");
+  ASSERT_NE(tok, nullptr);
+  const std::vector<int32_t> ids = {-5, 9707, 1 << 30, 1879};
+  EXPECT_EQ(tok->Decode(ids), "Hello world");
+  EXPECT_EQ(tok->TokenText(-1), "");
+}
+
+// Random byte strings biased towards the interesting cases.
+std::string RandomText(std::mt19937& rng) {
+  static const std::vector<std::string> kFragments = {
+      " ",  "  ", "\n", "\r\n", "\t", std::string(1, '\0'), "'s", "'LL", "123", "x", "Foo",
+      "<|", "|>", "<|fim_prefix|>", "<s>", "</s>", "<unk>", "\xCC\x81", "\xC3\xA9", "e",
+      "\xE4\xB8\xAD", "\xF0\x9F\x98\x80", "\xE2\x96\x81", "\xFF", "\x80", "\xE2\x82", "{};",
+      "\xEF\xBC\x91", "\xD9\xA3"};
+  std::uniform_int_distribution<int> length(0, 40), pick(0, 3), byte(0, 255);
+  std::uniform_int_distribution<size_t> fragment(0, kFragments.size() - 1);
+  std::string text;
+  for (int i = length(rng); i > 0; --i) {
+    if (pick(rng) == 0) {
+      text += static_cast<char>(byte(rng));
+    } else {
+      text += kFragments[fragment(rng)];
+    }
+  }
+  return text;
+}
+
+TEST(Robustness, FuzzEncodeDecode) {
+  const char* env = std::getenv("TUNE_FUZZ_SECONDS");
+  const double seconds = env ? std::atof(env) : 2.0;
+  for (const std::string name : {"qwen3", "llama2"}) {
+    auto tok = LoadFixture(name);
+    ASSERT_NE(tok, nullptr);
+    std::mt19937 rng(42);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds / 2);
+    int64_t iterations = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string text = RandomText(rng);
+      const std::vector<int32_t> plain = tok->Encode(text, false);
+      ASSERT_EQ(tok->Decode(plain), RoundTripped(*tok, text))
+          << name << ": " << ::testing::PrintToString(text);
+      for (int32_t id : tok->Encode(text, true)) ASSERT_TRUE(id >= 0 && id < tok->vocab_size());
+      ++iterations;
+    }
+    EXPECT_GT(iterations, 100) << name;
+    std::printf("%s: %lld fuzz inputs\n", name.c_str(), static_cast<long long>(iterations));
+  }
+}
+
+}  // namespace
+}  // namespace tune::tokenizer
