@@ -19,15 +19,28 @@ struct Codepoints {
   std::vector<uint32_t> offsets;
 
   void Decode(std::string_view text) {
-    cps.clear(), flags.clear(), offsets.clear();
-    for (size_t pos = 0; pos < text.size();) {
+    cps.resize(text.size());
+    flags.resize(text.size());
+    offsets.resize(text.size() + 1);
+    size_t n = 0;
+    for (size_t pos = 0; pos < text.size(); ++n) {
+      offsets[n] = static_cast<uint32_t>(pos);
+      const auto byte = static_cast<uint8_t>(text[pos]);
+      if (byte < 0x80) {
+        cps[n] = byte;
+        flags[n] = kAsciiCategories[byte];
+        ++pos;
+        continue;
+      }
       const DecodedCodepoint d = DecodeUtf8(text, pos);
-      cps.push_back(d.codepoint);
-      flags.push_back(CodepointCategory(d.codepoint));
-      offsets.push_back(static_cast<uint32_t>(pos));
+      cps[n] = d.codepoint;
+      flags[n] = NonAsciiCategory(d.codepoint);
       pos += d.length;
     }
-    offsets.push_back(static_cast<uint32_t>(text.size()));
+    offsets[n] = static_cast<uint32_t>(text.size());
+    cps.resize(n);
+    flags.resize(n);
+    offsets.resize(n + 1);
   }
 };
 

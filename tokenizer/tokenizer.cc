@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <deque>
 
 #include "absl/container/flat_hash_map.h"
@@ -25,18 +26,36 @@ using internal::PreTokenizer;
 namespace {
 
 constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // ▁
-// Distinct words remembered per Encode call; code repeats its identifiers, so a file's words
-// mostly hit.
-constexpr size_t kMaxCachedWords = 1 << 16;
+// Distinct words a thread remembers; code repeats its identifiers, so most words hit.
+constexpr size_t kMaxCachedWords = 1 << 17;
 
-// Per-call state: scratch buffers and a word cache keyed by views into `texts`.
+// Per-call scratch buffers.
 struct EncodeState {
   std::vector<internal::Piece> pieces;
   std::vector<int32_t> symbols;
   std::deque<std::string> texts;  // normalized segments, alive until the call returns
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;
-  std::vector<int32_t> cached_ids;
 };
+
+// Words this thread has encoded with one tokenizer (`owner`, a Tokenizer::Impl::instance).
+// Thread-local, so Encode stays lock-free and const; reset when full or when the thread moves
+// to another tokenizer.
+struct WordCache {
+  uint64_t owner = 0;
+  absl::flat_hash_map<std::string, std::pair<uint32_t, uint32_t>> words;  // -> span of ids
+  std::vector<int32_t> ids;
+};
+
+WordCache& ThreadWordCache(uint64_t owner) {
+  thread_local WordCache cache;
+  if (cache.owner != owner || cache.words.size() >= kMaxCachedWords) {
+    cache.owner = owner;
+    cache.words.clear();
+    cache.ids.clear();
+  }
+  return cache;
+}
+
+std::atomic<uint64_t> next_instance{1};
 
 bool IsMatchable(TokenType t) {
   return t == TokenType::kControl || t == TokenType::kUserDefined || t == TokenType::kUnknown;
@@ -64,6 +83,7 @@ class Fnv {
 }  // namespace
 
 struct Tokenizer::Impl {
+  const uint64_t instance = next_instance.fetch_add(1);  // keys the thread-local word caches
   VocabData vocab;
   FimTokens fim;
   std::optional<PreTokenizer> pre;  // byte-level BPE only
@@ -261,19 +281,21 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
 }
 
 bool Tokenizer::Impl::FromCache(std::string_view word, std::vector<int32_t>& out,
-                                EncodeState& state) const {
-  auto it = state.cache.find(word);
-  if (it == state.cache.end()) return false;
-  out.insert(out.end(), state.cached_ids.begin() + it->second.first,
-             state.cached_ids.begin() + it->second.first + it->second.second);
+                                EncodeState&) const {
+  WordCache& cache = ThreadWordCache(instance);
+  // Abseil's string_view is not std::string_view in this build.
+  auto it = cache.words.find(absl::string_view(word.data(), word.size()));
+  if (it == cache.words.end()) return false;
+  out.insert(out.end(), cache.ids.begin() + it->second.first,
+             cache.ids.begin() + it->second.first + it->second.second);
   return true;
 }
 
 void Tokenizer::Impl::ToCache(std::string_view word, EncodeState& state) const {
-  if (state.cache.size() >= kMaxCachedWords) return;
-  state.cache.emplace(word, std::pair{static_cast<uint32_t>(state.cached_ids.size()),
-                                      static_cast<uint32_t>(state.symbols.size())});
-  state.cached_ids.insert(state.cached_ids.end(), state.symbols.begin(), state.symbols.end());
+  WordCache& cache = ThreadWordCache(instance);
+  cache.words.emplace(std::string(word), std::pair{static_cast<uint32_t>(cache.ids.size()),
+                                                   static_cast<uint32_t>(state.symbols.size())});
+  cache.ids.insert(cache.ids.end(), state.symbols.begin(), state.symbols.end());
 }
 
 void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int32_t>& out,
@@ -284,7 +306,9 @@ void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int
       return;
     }
   }
-  if (word.size() > 1 && FromCache(word, out, state)) return;
+  // Words of one or two bytes merge at most once: cheaper than a cache lookup.
+  const bool cacheable = word.size() > 2;
+  if (cacheable && FromCache(word, out, state)) return;
   std::vector<int32_t>& symbols = state.symbols;
   symbols.clear();
   for (char c : word) {
@@ -297,7 +321,7 @@ void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int
   }
   merges.Apply(symbols);
   out.insert(out.end(), symbols.begin(), symbols.end());
-  if (word.size() > 1) ToCache(word, state);
+  if (cacheable) ToCache(word, state);
 }
 
 void Tokenizer::Impl::EncodeSentencePieceWord(std::string_view word, std::vector<int32_t>& out,

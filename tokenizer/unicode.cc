@@ -17,17 +17,6 @@ constexpr uint32_t kHangulSCount = kHangulLCount * kHangulNCount;
 // Malformed bytes travel through NFC as this tag | byte: never composed, class 0.
 constexpr uint32_t kRawByteTag = 0x80000000;
 
-std::array<uint8_t, 128> MakeAsciiFlags() {
-  std::array<uint8_t, 128> flags{};
-  for (uint32_t c = 0; c < 128; ++c) {
-    const auto* it = std::upper_bound(
-        kCategoryRanges, kCategoryRanges + kCategoryRangeCount, c,
-        [](uint32_t cp, const CategoryRange& r) { return cp < r.start; });
-    flags[c] = (it - 1)->flags;
-  }
-  return flags;
-}
-
 uint8_t CombiningClass(uint32_t cp) {
   if (cp < 0x300 || cp >= kRawByteTag) return 0;
   const auto* it = std::upper_bound(
@@ -97,9 +86,7 @@ void AppendUtf8(uint32_t cp, std::string& out) {
   }
 }
 
-uint8_t CodepointCategory(uint32_t cp) {
-  static const std::array<uint8_t, 128> kAscii = MakeAsciiFlags();
-  if (cp < 128) return kAscii[cp];
+uint8_t NonAsciiCategory(uint32_t cp) {
   if (cp == kInvalidCodepoint) return 0;
   const auto* it = std::upper_bound(
       kCategoryRanges, kCategoryRanges + kCategoryRangeCount, cp,

@@ -6,6 +6,7 @@
 // byte string on byte-level tokenizers.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -55,8 +56,24 @@ inline DecodedCodepoint DecodeUtf8(std::string_view text, size_t pos) {
 
 void AppendUtf8(uint32_t codepoint, std::string& out);
 
+// CodepointFlags of a code point above U+007F (0 for kInvalidCodepoint).
+uint8_t NonAsciiCategory(uint32_t codepoint);
+
+// CodepointFlags of ASCII: letters, digits, and \t \n \v \f \r space as White_Space.
+inline constexpr auto kAsciiCategories = [] {
+  std::array<uint8_t, 128> flags{};
+  for (int c = 0; c < 128; ++c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) flags[c] = kLetter;
+    if (c >= '0' && c <= '9') flags[c] = kNumber;
+    if ((c >= '\t' && c <= '\r') || c == ' ') flags[c] = kWhitespace;
+  }
+  return flags;
+}();
+
 // CodepointFlags of a code point (0 for kInvalidCodepoint).
-uint8_t CodepointCategory(uint32_t codepoint);
+inline uint8_t CodepointCategory(uint32_t codepoint) {
+  return codepoint < 128 ? kAsciiCategories[codepoint] : NonAsciiCategory(codepoint);
+}
 
 // Canonical composition (NFC). Returns false and leaves `out` untouched when `text` is already
 // NFC by the cheap check (every code point below U+0300), which is the common case for code.
