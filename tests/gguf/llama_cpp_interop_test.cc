@@ -106,6 +106,15 @@ TEST_F(LlamaCppInteropTest, QuantizedExportsLoadAndGenerate) {
     ASSERT_TRUE(tune::testing::WriteTinyLlamaGguf(model_dir_, ftype, path).ok());
     absl::StatusOr<GgufFile> file = GgufFile::Open(path);
     ASSERT_TRUE(file.ok()) << file.status();
+    if (ftype == FileType::kQ4_K_M) {
+      // 64/128-wide rows: Q4_K -> Q5_0, Q6_K (output; ffn_down of layer 1, the last of 2,
+      // which use_more_bits picks) -> Q8_0; norms F32.
+      EXPECT_EQ(file->FindTensor("blk.1.attn_q.weight")->type, GgmlType::kQ5_0);
+      EXPECT_EQ(file->FindTensor("blk.0.ffn_down.weight")->type, GgmlType::kQ5_0);
+      EXPECT_EQ(file->FindTensor("blk.1.ffn_down.weight")->type, GgmlType::kQ8_0);
+      EXPECT_EQ(file->FindTensor("output.weight")->type, GgmlType::kQ8_0);
+      EXPECT_EQ(file->FindTensor("blk.0.attn_norm.weight")->type, GgmlType::kF32);
+    }
     const std::vector<int64_t> got =
         LlamaCppGreedy(path, ReferenceIds("greedy_prompt"), expected.size());
     ASSERT_EQ(got.size(), expected.size());
