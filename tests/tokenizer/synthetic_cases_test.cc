@@ -1,0 +1,72 @@
+// The Llama-3, GPT-2 and StarCoder pre-tokenizers against Hugging Face ids, on small synthetic
+// tokenizers (testdata/README.md) with the reference texts plus regex edge cases.
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+#include "tests/tokenizer/cases.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tune::tokenizer {
+namespace {
+
+std::filesystem::path TestData(const std::string& name) {
+  return tune::testing::SourcePath("tests/tokenizer/testdata/" + name);
+}
+
+class SyntheticCasesTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SyntheticCasesTest, EveryCaseExactAndRebuildable) {
+  auto tok = Tokenizer::Load(TestData(GetParam()));
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  const std::vector<Case> cases = LoadCases(TestData(GetParam()) / "cases.json");
+  ASSERT_GT(cases.size(), 120u);
+  ExpectCasesExact(**tok, cases);
+  auto rebuilt = Tokenizer::FromVocab((*tok)->vocab());
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ExpectCasesExact(**rebuilt, cases);
+}
+
+INSTANTIATE_TEST_SUITE_P(PreTokenizers, SyntheticCasesTest,
+                         ::testing::Values("llama3", "gpt2", "starcoder"));
+
+TEST(SyntheticCases, PreTokenizerNamesAndFamilyTokens) {
+  auto llama3 = Tokenizer::Load(TestData("llama3"));
+  auto starcoder = Tokenizer::Load(TestData("starcoder"));
+  auto gpt2 = Tokenizer::Load(TestData("gpt2"));
+  ASSERT_TRUE(llama3.ok() && starcoder.ok() && gpt2.ok());
+  EXPECT_EQ((*llama3)->vocab().pre, "llama-bpe");
+  EXPECT_EQ((*starcoder)->vocab().pre, "starcoder");
+  EXPECT_EQ((*gpt2)->vocab().pre, "gpt-2");
+  // Llama-3's post-processor template starts with BOS.
+  EXPECT_TRUE((*llama3)->add_bos());
+  EXPECT_EQ((*llama3)->TokenText(*(*llama3)->bos_id()), "<|begin_of_text|>");
+  EXPECT_FALSE((*gpt2)->add_bos());
+  EXPECT_FALSE((*llama3)->fim().available());
+
+  const FimTokens& fim = (*starcoder)->fim();
+  ASSERT_TRUE(fim.available());
+  EXPECT_EQ((*starcoder)->TokenText(*fim.prefix), "<fim_prefix>");
+  EXPECT_EQ((*starcoder)->TokenText(*fim.middle), "<fim_middle>");
+  EXPECT_EQ((*starcoder)->TokenText(*fim.suffix), "<fim_suffix>");
+  EXPECT_EQ((*starcoder)->TokenText(*fim.pad), "<fim_pad>");
+  EXPECT_EQ((*starcoder)->TokenText(*fim.repo_name), "<repo_name>");
+  EXPECT_EQ((*starcoder)->TokenText(*fim.file_sep), "<file_sep>");
+  EXPECT_EQ((*starcoder)->TokenText(*fim.eot), "<|endoftext|>");
+}
+
+// Explicit FIM ids (GGUF fim_* keys) win over discovery; unknown pre-tokenizers are refused.
+TEST(SyntheticCases, VocabDataFimOverrideAndUnknownPre) {
+  auto tok = Tokenizer::Load(TestData("starcoder"));
+  ASSERT_TRUE(tok.ok());
+  VocabData vocab = (*tok)->vocab();
+  vocab.fim.eot = 7;
+  auto rebuilt = Tokenizer::FromVocab(vocab);
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ((*rebuilt)->fim().eot, 7);
+  EXPECT_EQ((*rebuilt)->fim().prefix, (*tok)->fim().prefix);
+  vocab.pre = "deepseek-coder";
+  EXPECT_EQ(Tokenizer::FromVocab(vocab).status().code(), absl::StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace tune::tokenizer

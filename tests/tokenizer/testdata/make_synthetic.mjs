@@ -1,0 +1,112 @@
+// Generates the synthetic byte-level BPE tokenizers and their reference cases in this folder:
+// Llama-3, GPT-2 and StarCoder pre-tokenizers over a 3,000-merge subset of the Qwen3 vocabulary,
+// encoded by @huggingface/tokenizers (which reproduces the Rust `tokenizers` ids exactly).
+//
+//   cd /tmp && npm install @huggingface/tokenizers
+//   NODE_PATH=/tmp/node_modules node tests/tokenizer/testdata/make_synthetic.mjs \
+//       ../shared/fixtures/hf-reference/tokenizers tests/tokenizer/testdata
+import fs from "fs";
+import { createRequire } from "module";
+
+const require = createRequire(process.env.NODE_PATH + "/");
+const { Tokenizer } = require("@huggingface/tokenizers");
+
+const [fixtures, out] = process.argv.slice(2);
+const qwen = JSON.parse(fs.readFileSync(`${fixtures}/qwen3/tokenizer.json`));
+const kMerges = 3000;
+
+// Base alphabet (the 256 single-character tokens) plus the results of the first kMerges merges.
+const vocab = {};
+const byId = Object.entries(qwen.model.vocab).sort((a, b) => a[1] - b[1]);
+for (const [token] of byId) if ([...token].length === 1) vocab[token] = Object.keys(vocab).length;
+const merges = qwen.model.merges.slice(0, kMerges);
+for (const [a, b] of merges) if (!(a + b in vocab)) vocab[a + b] = Object.keys(vocab).length;
+
+const kLlama3Regex =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const byteLevel = (useRegex) =>
+  ({ type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
+
+const families = {
+  llama3: {
+    pre: { type: "Sequence", pretokenizers: [
+      { type: "Split", pattern: { Regex: kLlama3Regex }, behavior: "Isolated", invert: false },
+      byteLevel(false)] },
+    ignoreMerges: true,
+    specials: ["<|begin_of_text|>", "<|end_of_text|>"],
+    config: { bos_token: "<|begin_of_text|>", eos_token: "<|end_of_text|>",
+              clean_up_tokenization_spaces: false },
+    bosTemplate: "<|begin_of_text|>",
+  },
+  gpt2: {
+    pre: byteLevel(true),
+    specials: ["<|endoftext|>"],
+    config: { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>",
+              clean_up_tokenization_spaces: false },
+  },
+  starcoder: {
+    pre: { type: "Sequence", pretokenizers: [
+      { type: "Digits", individual_digits: true }, byteLevel(true)] },
+    specials: ["<|endoftext|>", "<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<fim_pad>",
+               "<repo_name>", "<file_sep>"],
+    config: { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>",
+              clean_up_tokenization_spaces: false },
+  },
+};
+
+const extraTexts = [
+  "12345678901", "x=1234567;", "v1.2.3-rc4", "\u0663\u0664\u0665 and \u2460\u2461\u2462 and \u216B\u2163",
+  "I'M HERE, you'RE 'S 's's 't", "hello\n\n  world  \n\t x", "a  \n b", "   ", "\u00a0x\u2003y",
+  "tabs\t\t\tend\t", "line1\r\nline2\r\n\r\n", "caf\u00e9 na\u00efve r\u00e9sum\u00e9",
+  "\u{1D518}\u{1D52B}\u{1D526}", "\uFF21\uFF22\uFF23\uFF11\uFF12\uFF13",
+  "__init__(self, *args, **kwargs)", "x+=1;y-=2//3", "don\u2019t", " 'll  'd",
+  "<fim_prefix>def f(<fim_suffix>)\n<fim_middle>", "<|endoftext|><|endoftext|>x",
+  "<repo_name>tune<file_sep>a.py\nprint(1)", "<|begin_of_text|>Hello<|end_of_text|>",
+];
+const texts = [];
+for (const m of ["qwen3", "llama2"]) {
+  for (const c of JSON.parse(fs.readFileSync(`${fixtures}/${m}/cases.json`)).cases) {
+    if (!texts.includes(c.text)) texts.push(c.text);
+  }
+}
+texts.push(...extraTexts);
+
+for (const [name, f] of Object.entries(families)) {
+  const v = { ...vocab };
+  const added = f.specials.map((content) => {
+    const id = Object.keys(v).length;
+    v[content] = id;
+    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false,
+             special: true };
+  });
+  const json = {
+    version: "1.0", truncation: null, padding: null, added_tokens: added, normalizer: null,
+    pre_tokenizer: f.pre,
+    post_processor: f.bosTemplate
+      ? { type: "TemplateProcessing",
+          single: [{ SpecialToken: { id: f.bosTemplate, type_id: 0 } },
+                   { Sequence: { id: "A", type_id: 0 } }],
+          pair: [], special_tokens: { [f.bosTemplate]: { id: f.bosTemplate,
+                                                          ids: [v[f.bosTemplate]],
+                                                          tokens: [f.bosTemplate] } } }
+      : null,
+    decoder: byteLevel(true),
+    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "",
+             end_of_word_suffix: "", fuse_unk: false, byte_fallback: false,
+             ignore_merges: !!f.ignoreMerges, vocab: v, merges },
+  };
+  const tok = new Tokenizer(json, f.config);
+  // The JS Digits pre-tokenizer isolates only ASCII digits (\d); Rust's isolates every
+  // char::is_numeric (\p{N}), as tune does. Texts where that differs are left out for StarCoder.
+  const usable = name === "starcoder" ? texts.filter((t) => !/[^\x00-\x7F]/u.test(t.replace(/[^\p{N}]/gu, ""))) : texts;
+  const cases = usable.map((text) => {
+    const ids = tok.encode(text, { add_special_tokens: false }).ids;
+    const decoded = ids.length ? tok.decode(ids, { skip_special_tokens: false }) : "";
+    return { text, ids, decoded };
+  });
+  fs.mkdirSync(`${out}/${name}`, { recursive: true });
+  fs.writeFileSync(`${out}/${name}/tokenizer.json`, JSON.stringify(json));
+  fs.writeFileSync(`${out}/${name}/tokenizer_config.json`, JSON.stringify(f.config));
+  fs.writeFileSync(`${out}/${name}/cases.json`, JSON.stringify({ cases }));
+  console.log(name, Object.keys(v).length, "tokens,", cases.length, "cases");
+}
