@@ -64,6 +64,25 @@ TEST(SentencePiece, FixtureModelMatchesLibsentencepiece) {
   ExpectSameAsLibsentencepiece(tune::testing::FixturePath("tiny-llama/tokenizer.model"));
 }
 
+// The embedded tiny default model's tokenizer (tools/spm_train/train_tiny_fim.sh).
+TEST(SentencePiece, EmbeddedTinyModelMatchesLibsentencepieceAndHasFim) {
+  const fs::path model = tune::testing::SourcePath("configs/tokenizer/tiny-fim.model");
+  ExpectSameAsLibsentencepiece(model);
+  auto tok = Tokenizer::Load(model);
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  EXPECT_EQ((*tok)->vocab_size(), 512);
+  const FimTokens& fim = (*tok)->fim();
+  ASSERT_TRUE(fim.available());
+  EXPECT_EQ((*tok)->TokenText(*fim.prefix), "<fim_prefix>");
+  EXPECT_EQ((*tok)->TokenText(*fim.middle), "<fim_middle>");
+  EXPECT_EQ((*tok)->TokenText(*fim.suffix), "<fim_suffix>");
+  EXPECT_EQ((*tok)->TokenText(*fim.pad), "<fim_pad>");
+  EXPECT_EQ((*tok)->TokenText(*fim.repo_name), "<repo_name>");
+  EXPECT_EQ((*tok)->TokenText(*fim.file_sep), "<file_sep>");
+  EXPECT_EQ(fim.eot, (*tok)->eos_id());
+  EXPECT_EQ((*tok)->TokenText(*(*tok)->eos_id()), "</s>");
+}
+
 TEST(SentencePiece, FixtureModelVocabulary) {
   auto tok = Tokenizer::Load(tune::testing::FixturePath("tiny-llama/tokenizer.model"));
   ASSERT_TRUE(tok.ok()) << tok.status();
