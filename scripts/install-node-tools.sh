@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Installs the node tools tune's interop tests use, pinned, into .cache/node (gitignored):
-#   node-llama-cpp@3.21.1  llama.cpp's CPU prebuilt binaries behind a node API; the GGUF tests
-#                          load tune's exports with it (tools/llama_cpp/*.mjs).
-# Idempotent: does nothing when the pinned version is already installed. Needs node + npm
-# (scripts/install-deps.sh installs them) and the npm registry.
+# Installs the node tools tune's interop tests and benchmarks use, pinned, into .cache/node
+# (gitignored; override with TUNE_NODE_PREFIX):
+#   node-llama-cpp 3.21.1  llama.cpp's CPU prebuilt behind a node API. tools/llama_cpp/*.mjs
+#                          load tune's GGUF exports with it; tests/gguf also dlopen its
+#                          libggml-base.so to compare quantizers byte for byte.
+# The exact dependency tree is tools/llama_cpp/package-lock.json (npm ci). Idempotent: does
+# nothing when that tree is already installed. Needs node + npm (scripts/install-deps.sh) and
+# the npm registry.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-prefix="${repo_root}/.cache/node"
-version="3.21.1"
-installed="${prefix}/node_modules/node-llama-cpp/package.json"
-if [ -f "${installed}" ] && grep -q "\"version\": \"${version}\"" "${installed}"; then
+prefix="${TUNE_NODE_PREFIX:-${repo_root}/.cache/node}"
+lock="${repo_root}/tools/llama_cpp/package-lock.json"
+if [ -f "${prefix}/node_modules/.package-lock.json" ] && [ -f "${prefix}/package-lock.json" ] &&
+  cmp -s "${lock}" "${prefix}/package-lock.json"; then
   exit 0
 fi
 mkdir -p "${prefix}"
-# --ignore-scripts: the postinstall would try to build llama.cpp from source when no prebuilt
-# binary matches; the tests want the prebuilt CPU binary only, and say so when it is missing.
-npm install --prefix "${prefix}" --no-audit --no-fund --save-exact --ignore-scripts \
-  "node-llama-cpp@${version}"
+cp "${repo_root}/tools/llama_cpp/package.json" "${lock}" "${prefix}/"
+# --ignore-scripts: node-llama-cpp's postinstall would build llama.cpp from source when no
+# prebuilt matches the host; the tests want the prebuilt CPU binary and say so when it is absent.
+npm ci --prefix "${prefix}" --no-audit --no-fund --ignore-scripts
