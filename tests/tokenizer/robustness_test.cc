@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "tests/support/temp_dir.h"
 #include "tokenizer/tokenizer.h"
@@ -111,6 +112,37 @@ TEST(Robustness, FuzzEncodeDecode) {
     EXPECT_GT(iterations, 100) << name;
     std::printf("%s: %lld fuzz inputs\n", name.c_str(), static_cast<long long>(iterations));
   }
+}
+
+// Encode is const and keeps its word cache per thread: threads and interleaved tokenizers must
+// not change any result.
+TEST(Robustness, ThreadsAndInterleavedTokenizersGiveTheSameIds) {
+  auto qwen = LoadFixture("qwen3");
+  auto llama = LoadFixture("llama2");
+  ASSERT_TRUE(qwen && llama);
+  std::mt19937 rng(7);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 300; ++i) texts.push_back(RandomText(rng) + " def f(x): return x + 1\n");
+  std::vector<std::vector<int32_t>> expected_qwen, expected_llama;
+  for (const std::string& t : texts) {
+    expected_qwen.push_back(qwen->Encode(t));
+    expected_llama.push_back(llama->Encode(t));
+  }
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round) {
+        for (size_t i = 0; i < texts.size(); ++i) {
+          // Alternate tokenizers so the thread's cache changes owner all the time.
+          failures[t] += qwen->Encode(texts[i]) != expected_qwen[i];
+          failures[t] += llama->Encode(texts[i]) != expected_llama[i];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(failures, ::testing::Each(0));
 }
 
 }  // namespace
