@@ -142,18 +142,20 @@ void DequantizeCodesImpl(const uint8_t* packed, const float* absmax, const Nf4La
                          T* out, ThreadOptions threads, Convert convert) {
   const int64_t n = layout.numel;
   ParallelFor(layout.num_blocks(), threads, [&](int64_t b0, int64_t b1) {
-    T table[16];
     for (int64_t b = b0; b < b1; ++b) {
+      T table[16];
       for (int k = 0; k < 16; ++k) table[k] = convert(kNf4Code[k] * absmax[b]);
       const int64_t begin = b * layout.block;
-      const int64_t end = std::min(n, begin + layout.block);
-      const int64_t full_end = begin + ((end - begin) & ~int64_t{1});
-      for (int64_t i = begin; i < full_end; i += 2) {
-        const uint8_t byte = packed[i / 2];
-        out[i] = table[byte >> 4];
-        out[i + 1] = table[byte & 0x0F];
+      const int64_t count = std::min<int64_t>(n - begin, layout.block);
+      // Restrict-qualified: uint8_t may alias anything, and without the promise every store to
+      // `dst` would force `src` to be reloaded.
+      const uint8_t* __restrict__ src = packed + begin / 2;
+      T* __restrict__ dst = out + begin;
+      for (int64_t j = 0; j < count / 2; ++j) {
+        dst[2 * j] = table[src[j] >> 4];
+        dst[2 * j + 1] = table[src[j] & 0x0F];
       }
-      if (full_end < end) out[full_end] = table[packed[full_end / 2] >> 4];
+      if (count % 2 != 0) dst[count - 1] = table[src[count / 2] >> 4];
     }
   });
 }
@@ -246,7 +248,7 @@ void DequantizeCodes(const uint8_t* packed, const float* absmax, const Nf4Layout
 
 void DequantizeCodesBf16(const uint8_t* packed, const float* absmax, const Nf4Layout& layout,
                          uint16_t* out, ThreadOptions threads) {
-  DequantizeCodesImpl(packed, absmax, layout, out, threads, ToBf16);
+  DequantizeCodesImpl(packed, absmax, layout, out, threads, [](float v) { return ToBf16(v); });
 }
 
 void Dequantize(const Nf4Weights& q, float* out, ThreadOptions threads) {
