@@ -1,0 +1,580 @@
+#include "data/ingest.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <xxhash.h>
+
+#include "absl/strings/str_format.h"
+#include "core/file.h"
+#include "core/status.h"
+#include "data/blob_cache.h"
+#include "data/dataset.h"
+#include "data/internal/parallel.h"
+#include "data/language.h"
+#include "data/progress.h"
+#include "data/repo_reader.h"
+#include "data/secrets.h"
+#include "data/shard.h"
+#include "data/split.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tune::data {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// Bumped whenever a change in this file alters per-blob results (invalidates blob caches).
+constexpr std::string_view kPipelineVersion = "ingest.1";
+constexpr size_t kLanguageHeadBytes = 256;
+constexpr size_t kSampleBatch = 256;
+constexpr size_t kMaxNeighbours = 8;
+
+// One (path, blob) to consider: the tree of the rev, plus older versions in history mode.
+struct Entry {
+  explicit Entry(TreeFile f) : file(std::move(f)) {}
+  TreeFile file;
+  DropReason reason = DropReason::kKept;
+  std::string language;
+  bool cache_hit = false;
+  bool held_out = false;
+  std::vector<Redaction> redactions;
+  MinHashSignature signature;
+  std::string text;  // redacted text of kept files
+};
+
+json FilterConfigJson(const IngestOptions& o) {
+  const FilterOptions& f = o.filters;
+  return {{"include", f.include},
+          {"exclude", f.exclude},
+          {"max_file_bytes", f.max_file_bytes},
+          {"max_lines", f.max_lines},
+          {"max_line_length", f.max_line_length},
+          {"max_mean_line_length", f.max_mean_line_length},
+          {"prose_max_line_length", f.prose_max_line_length},
+          {"min_alpha_fraction", f.min_alpha_fraction},
+          {"max_encoded_run", f.max_encoded_run},
+          {"max_encoded_fraction", f.max_encoded_fraction},
+          {"max_data_lines", f.max_data_lines},
+          {"generated_header_lines", f.generated_header_lines}};
+}
+
+json DedupConfigJson(const IngestOptions& o) {
+  return {{"near_dedup", o.near_dedup},        {"minhash_ngram", o.minhash.ngram},
+          {"minhash_permutations", o.minhash.permutations}, {"lsh_bands", o.minhash.bands},
+          {"lsh_rows", o.minhash.rows},         {"jaccard_threshold", o.minhash.threshold}};
+}
+
+json ConfigJson(const IngestOptions& o) {
+  json j = FilterConfigJson(o);
+  j.update(DedupConfigJson(o));
+  j.update({{"rev", o.rev},
+            {"repo_name", o.repo_name},
+            {"tokenizer", o.tokenizer.string()},
+            {"fim_rate", o.fim.fim_rate},
+            {"fim_spm_rate", o.fim.spm_rate},
+            {"fim_structured_rate", o.fim.structured_rate},
+            {"fim_min_middle_bytes", o.fim.min_middle_bytes},
+            {"fim_max_middle_bytes", o.fim.max_middle_bytes},
+            {"repo_context_rate", o.fim.repo_context_rate},
+            {"repo_context_bytes", o.fim.repo_context_bytes},
+            {"allow_missing_fim_tokens", o.allow_missing_fim_tokens},
+            {"history_commits", o.history_commits},
+            {"history_since", o.history_since},
+            {"eval_fraction", o.eval_fraction},
+            {"eval_after_commit", o.eval_after_commit},
+            {"seed", o.seed},
+            {"split_seed", o.split_seed},
+            {"shard_tokens", o.shard_tokens}});
+  return j;
+}
+
+// Fingerprint of everything a cached BlobRecord depends on.
+std::string CacheFingerprint(const IngestOptions& o) {
+  json j = {{"pipeline", kPipelineVersion},
+            {"secret_rules", SecretRulesVersion()},
+            {"filters", FilterConfigJson(o)},
+            {"dedup", DedupConfigJson(o)}};
+  std::string s = j.dump();
+  return absl::StrFormat("%016x", XXH64(s.data(), s.size(), 0));
+}
+
+absl::StatusOr<int64_t> ParseDate(const std::string& date) {
+  std::tm tm{};
+  const char* end = strptime(date.c_str(), "%Y-%m-%d", &tm);
+  if (end == nullptr || *end != '\0') {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "ingest.history_since must be a date YYYY-MM-DD, got \"%s\"", date));
+  }
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+// The temp dataset directory; removed unless Publish() succeeded.
+class StagingDir {
+ public:
+  static absl::StatusOr<StagingDir> Create(const fs::path& out) {
+    std::string pattern = out.string() + ".tmp-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return core::ErrnoStatus(errno, "cannot create the staging directory for", out);
+    }
+    return StagingDir(pattern);
+  }
+  StagingDir(StagingDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  ~StagingDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+  // Renames the staging directory to `out`, replacing a previous dataset there.
+  absl::Status Publish(const fs::path& out) {
+    std::error_code ec;
+    fs::path old;
+    if (fs::exists(out)) {
+      old = out.string() + ".old-" + path_.string().substr(path_.string().size() - 6);
+      fs::rename(out, old, ec);
+      if (ec) return core::ErrnoStatus(ec.value(), "cannot move the previous dataset aside", out);
+    }
+    fs::rename(path_, out, ec);
+    if (ec) {
+      if (!old.empty()) fs::rename(old, out, ec);
+      return core::ErrnoStatus(ec.value(), "cannot move the new dataset into place", out);
+    }
+    path_.clear();
+    if (!old.empty()) fs::remove_all(old, ec);
+    return absl::OkStatus();
+  }
+
+ private:
+  explicit StagingDir(fs::path path) : path_(std::move(path)) {}
+  fs::path path_;
+};
+
+struct LanguageStats {
+  uint64_t seen = 0, kept = 0, tokens = 0;
+  std::map<std::string, uint64_t> dropped;
+};
+
+struct Stats {
+  std::map<std::string, LanguageStats> languages;
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> reasons{};
+  std::map<std::string, uint64_t> secrets;
+  uint64_t files_with_secrets = 0;
+  uint64_t cache_hits = 0, cache_misses = 0;
+  uint64_t samples_plain = 0, samples_psm = 0, samples_spm = 0, fim_structured = 0,
+           fim_random = 0, repo_context = 0, fim_unavailable = 0;
+  std::map<std::string, uint64_t> span_kinds;
+  uint64_t bytes_kept = 0;
+};
+
+// Writes shards of one split, rolling over at shard_tokens.
+class SplitWriter {
+ public:
+  SplitWriter(std::string split, const fs::path& dir, uint32_t vocab, int64_t shard_tokens)
+      : split_(std::move(split)), dir_(dir), vocab_(vocab), shard_tokens_(shard_tokens) {}
+
+  absl::Status Add(const Sample& sample) {
+    if (!writer_) writer_ = std::make_unique<ShardWriter>(vocab_);
+    TUNE_RETURN_IF_ERROR(writer_->AddDocument(sample.tokens, sample.loss_mask));
+    if (static_cast<int64_t>(writer_->num_tokens()) >= shard_tokens_) return Flush();
+    return absl::OkStatus();
+  }
+  absl::Status Flush() {
+    if (!writer_ || writer_->num_documents() == 0) return absl::OkStatus();
+    ShardInfo info;
+    info.file = absl::StrFormat("%s-%05d.tshard", split_, shards_.size());
+    info.split = split_;
+    info.tokens = writer_->num_tokens();
+    info.documents = writer_->num_documents();
+    TUNE_ASSIGN_OR_RETURN(info.checksum, writer_->Write(dir_ / info.file));
+    shards_.push_back(info);
+    writer_.reset();
+    return absl::OkStatus();
+  }
+  const std::vector<ShardInfo>& shards() const { return shards_; }
+
+ private:
+  std::string split_;
+  fs::path dir_;
+  uint32_t vocab_;
+  int64_t shard_tokens_;
+  std::unique_ptr<ShardWriter> writer_;
+  std::vector<ShardInfo> shards_;
+};
+
+json ReportJson(const IngestOptions& o, const std::string& commit, const std::vector<Entry>& entries,
+                const Stats& s, const DatasetManifest& m, const json& incremental) {
+  json reasons = json::object();
+  for (size_t r = 1; r < s.reasons.size(); ++r) {
+    if (s.reasons[r]) reasons[std::string(DropReasonName(static_cast<DropReason>(r)))] = s.reasons[r];
+  }
+  json languages = json::object();
+  for (const auto& [name, l] : s.languages) {
+    languages[name] = {{"seen", l.seen}, {"kept", l.kept}, {"tokens", l.tokens}, {"dropped", l.dropped}};
+  }
+  uint64_t kept = s.reasons[0], held_out = 0;
+  for (const Entry& e : entries) held_out += e.reason == DropReason::kKept && e.held_out;
+  return {
+      {"format_version", kDatasetFormatVersion},
+      {"source", {{"repo", m.repo}, {"rev", o.rev}, {"commit", commit}}},
+      {"files", {{"seen", entries.size()}, {"kept", kept}, {"dropped", reasons}}},
+      {"bytes_kept", s.bytes_kept},
+      {"languages", languages},
+      {"duplicates",
+       {{"exact", s.reasons[static_cast<size_t>(DropReason::kExactDuplicate)]},
+        {"near", s.reasons[static_cast<size_t>(DropReason::kNearDuplicate)]},
+        {"params", DedupConfigJson(o)}}},
+      {"secrets", {{"files", s.files_with_secrets}, {"redactions", s.secrets}}},
+      {"split",
+       {{"train_files", kept - held_out}, {"eval_files", held_out},
+        {"eval_fraction", o.eval_fraction}, {"eval_after_commit", o.eval_after_commit}}},
+      {"tokens", {{"train", m.train_tokens}, {"eval", m.eval_tokens}}},
+      {"samples",
+       {{"plain", s.samples_plain}, {"fim_psm", s.samples_psm}, {"fim_spm", s.samples_spm},
+        {"fim_structured", s.fim_structured}, {"fim_random", s.fim_random},
+        {"fim_span_kinds", s.span_kinds}, {"repo_context", s.repo_context}}},
+      {"warnings", {{"fim_tokens_unavailable", s.fim_unavailable}}},
+      {"cache", {{"hits", s.cache_hits}, {"misses", s.cache_misses}}},
+      {"incremental", incremental},
+  };
+}
+
+std::string Summary(const json& r) {
+  std::string out = absl::StrFormat(
+      "tune ingest: %s @ %s\n  files: %d seen, %d kept (%d train, %d eval)\n",
+      r["source"]["repo"].get<std::string>(), r["source"]["commit"].get<std::string>(),
+      r["files"]["seen"].get<uint64_t>(), r["files"]["kept"].get<uint64_t>(),
+      r["split"]["train_files"].get<uint64_t>(), r["split"]["eval_files"].get<uint64_t>());
+  for (const auto& [reason, n] : r["files"]["dropped"].items()) {
+    out += absl::StrFormat("  dropped %-22s %d\n", reason, n.get<uint64_t>());
+  }
+  out += absl::StrFormat("  tokens: %d train, %d eval\n", r["tokens"]["train"].get<uint64_t>(),
+                         r["tokens"]["eval"].get<uint64_t>());
+  const json& s = r["samples"];
+  out += absl::StrFormat("  samples: %d plain, %d PSM, %d SPM (%d syntax-node middles), %d with repo context\n",
+                         s["plain"].get<uint64_t>(), s["fim_psm"].get<uint64_t>(),
+                         s["fim_spm"].get<uint64_t>(), s["fim_structured"].get<uint64_t>(),
+                         s["repo_context"].get<uint64_t>());
+  uint64_t redactions = 0;
+  for (const auto& [rule, n] : r["secrets"]["redactions"].items()) redactions += n.get<uint64_t>();
+  out += absl::StrFormat("  secrets redacted: %d in %d files\n", redactions,
+                         r["secrets"]["files"].get<uint64_t>());
+  if (uint64_t w = r["warnings"]["fim_tokens_unavailable"].get<uint64_t>(); w > 0) {
+    out += absl::StrFormat(
+        "  warning: %d samples drawn as FIM were written left-to-right: the tokenizer has no FIM tokens\n", w);
+  }
+  out += "  languages:\n";
+  for (const auto& [name, l] : r["languages"].items()) {
+    out += absl::StrFormat("    %-18s %6d seen %6d kept %10d tokens\n", name, l["seen"].get<uint64_t>(),
+                           l["kept"].get<uint64_t>(), l["tokens"].get<uint64_t>());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
+  if (options.out.empty()) {
+    return absl::InvalidArgumentError("no output directory; hint: pass --out DIR");
+  }
+  if (options.tokenizer.empty()) {
+    return absl::InvalidArgumentError(
+        "no tokenizer; hint: set ingest.tokenizer in the config or pass --tokenizer PATH");
+  }
+  const fs::path out = fs::absolute(options.out).lexically_normal();
+  if (fs::exists(out) && !fs::exists(out / "manifest.json") &&
+      !(fs::is_directory(out) && fs::is_empty(out))) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "'%s' exists and is not a tune dataset; hint: pass a new --out directory", out.string()));
+  }
+  auto tok_or = tokenizer::Tokenizer::Load(options.tokenizer);
+  if (!tok_or.ok()) return core::Annotate(tok_or.status(), "loading ingest.tokenizer");
+  const tokenizer::Tokenizer& tok = **tok_or;
+  if (options.fim.fim_rate > 0 && !tok.fim().available() && !options.allow_missing_fim_tokens) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "tokenizer '%s' has no FIM tokens but ingest.fim_rate is %g; hint: set ingest.fim_rate = 0 "
+        "or ingest.allow_missing_fim_tokens = true (plain samples, counted in the report)",
+        options.tokenizer.string(), options.fim.fim_rate));
+  }
+
+  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<RepoReader> repo, RepoReader::Open(options.repo));
+  TUNE_ASSIGN_OR_RETURN(std::string commit, repo->ResolveCommit(options.rev));
+  const std::string repo_abs = fs::absolute(options.repo).lexically_normal().string();
+  std::string repo_name = options.repo_name;
+  if (repo_name.empty()) {
+    fs::path p = fs::path(repo_abs);
+    repo_name = (p.has_filename() ? p.filename() : p.parent_path().filename()).string();
+  }
+
+  // Files: the tree of `rev`, plus older blobs of the same paths in history mode.
+  TUNE_ASSIGN_OR_RETURN(std::vector<TreeFile> tree, repo->ListFiles(commit));
+  std::vector<Entry> entries;
+  std::set<std::pair<std::string, std::string>> seen_versions;
+  for (TreeFile& f : tree) {
+    seen_versions.emplace(f.path, f.blob_id);
+    entries.emplace_back(std::move(f));
+  }
+  if (options.history_commits > 0 || !options.history_since.empty()) {
+    int64_t since = 0;
+    if (!options.history_since.empty()) {
+      TUNE_ASSIGN_OR_RETURN(since, ParseDate(options.history_since));
+    }
+    TUNE_ASSIGN_OR_RETURN(std::vector<std::string> commits,
+                          repo->RecentCommits(commit, options.history_commits, since));
+    for (size_t c = 1; c < commits.size(); ++c) {
+      TUNE_ASSIGN_OR_RETURN(std::vector<TreeFile> old, repo->ListFiles(commits[c]));
+      for (TreeFile& f : old) {
+        if (seen_versions.emplace(f.path, f.blob_id).second) entries.emplace_back(std::move(f));
+      }
+    }
+  }
+  // Path order (stable: the rev's version of a path comes before its older versions).
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.file.path < b.file.path; });
+
+  // Previous dataset: split and cache; the report says what was reused.
+  const std::string fingerprint = CacheFingerprint(options);
+  BlobCache cache(fingerprint);
+  SplitRecord previous_split;
+  json incremental = {{"previous_commit", nullptr}};
+  if (options.incremental && fs::exists(out / "manifest.json")) {
+    auto prev = ReadManifest(out);
+    if (prev.ok()) {
+      incremental["previous_commit"] = prev->commit;
+      if (prev->repo == repo_abs) {
+        auto changed = repo->ChangedPaths(prev->commit, commit);
+        if (changed.ok()) incremental["changed_paths"] = changed->size();
+      }
+      if (auto split = ReadSplit(out); split.ok()) previous_split = *std::move(split);
+      auto loaded = BlobCache::Load(out / "blob_cache.bin", fingerprint);
+      if (loaded.ok()) {
+        cache = *std::move(loaded);
+      } else {
+        incremental["cache_discarded"] = std::string(loaded.status().message());
+      }
+    } else {
+      incremental["previous_unreadable"] = std::string(prev.status().message());
+    }
+  }
+  std::set<std::string> after_cutoff;
+  if (!options.eval_after_commit.empty()) {
+    TUNE_ASSIGN_OR_RETURN(std::string cutoff, repo->ResolveCommit(options.eval_after_commit));
+    TUNE_ASSIGN_OR_RETURN(std::vector<std::string> changed, repo->ChangedPaths(cutoff, commit));
+    after_cutoff.insert(changed.begin(), changed.end());
+  }
+
+  // Path rules, then per blob (in parallel): content filters, secrets, MinHash.
+  std::vector<size_t> to_read;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Entry& e = entries[i];
+    e.reason = CheckPath(options.filters, e.file.path, e.file.attr_generated, e.file.attr_vendored);
+    if (e.reason == DropReason::kKept &&
+        e.file.size > static_cast<uint64_t>(options.filters.max_file_bytes)) {
+      e.reason = DropReason::kOverSize;
+    }
+    e.language = std::string(DetectLanguage(e.file.path, "").name);
+    if (e.reason == DropReason::kKept) to_read.push_back(i);
+  }
+  int threads = static_cast<int>(options.threads > 0 ? options.threads
+                                                     : std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::unique_ptr<RepoReader>> readers(static_cast<size_t>(threads));
+  readers[0] = std::move(repo);
+  for (size_t t = 1; t < readers.size(); ++t) {
+    TUNE_ASSIGN_OR_RETURN(readers[t], RepoReader::Open(options.repo));
+  }
+  std::vector<absl::Status> errors(to_read.size());
+  {
+    Progress progress("mining", to_read.size(), options.progress);
+    internal::ParallelFor(to_read.size(), threads, [&](size_t worker, size_t k) {
+      Entry& e = entries[to_read[k]];
+      auto blob = readers[worker]->ReadBlob(e.file.blob_id);
+      if (!blob.ok()) {
+        errors[k] = core::Annotate(blob.status(), absl::StrFormat("reading '%s'", e.file.path));
+        return;
+      }
+      const std::string& raw = *blob;
+      const BlobRecord* hit = cache.Find(e.file.blob_id, e.file.path);
+      if (hit != nullptr && (hit->redactions.empty() || hit->redactions.back().end <= raw.size())) {
+        e.cache_hit = true;
+        e.reason = hit->reason;
+        e.language = hit->language;
+        e.redactions = hit->redactions;
+        e.signature = hit->signature;
+      } else {
+        Language lang = DetectLanguage(e.file.path, std::string_view(raw).substr(0, kLanguageHeadBytes));
+        e.language = std::string(lang.name);
+        e.reason = CheckContent(options.filters, lang, raw);
+        if (e.reason == DropReason::kKept) e.redactions = FindSecrets(raw);
+      }
+      if (e.reason == DropReason::kKept) {
+        e.text = ApplyRedactions(raw, e.redactions);
+        if (!e.cache_hit && options.near_dedup) e.signature = ComputeMinHash(options.minhash, e.text);
+      }
+      progress.Add(1, raw.size());
+    });
+  }
+  for (const absl::Status& st : errors) TUNE_RETURN_IF_ERROR(st);
+  readers.clear();
+
+  // Cache of this run's blobs (vanished ones are dropped), exact and near dedup in path order.
+  BlobCache next_cache(fingerprint);
+  Stats stats;
+  std::set<std::string> kept_blobs;
+  LshIndex lsh(options.minhash);
+  for (size_t k = 0; k < to_read.size(); ++k) {
+    Entry& e = entries[to_read[k]];
+    (e.cache_hit ? stats.cache_hits : stats.cache_misses)++;
+    next_cache.Put(e.file.blob_id, e.file.path, {e.reason, e.language, e.redactions, e.signature});
+    if (e.reason != DropReason::kKept) continue;
+    if (!kept_blobs.insert(e.file.blob_id).second) {
+      e.reason = DropReason::kExactDuplicate;
+    } else if (options.near_dedup && lsh.FindOrInsert(static_cast<uint32_t>(k), e.signature)) {
+      e.reason = DropReason::kNearDuplicate;
+    }
+  }
+
+  // Split, stats.
+  SplitRecord split{options.eval_fraction, options.split_seed, options.eval_after_commit, {}};
+  std::vector<size_t> kept;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Entry& e = entries[i];
+    std::string lang = e.language.empty() ? "unknown" : e.language;
+    LanguageStats& ls = stats.languages[lang];
+    ++ls.seen;
+    ++stats.reasons[static_cast<size_t>(e.reason)];
+    if (e.reason != DropReason::kKept) {
+      ++ls.dropped[std::string(DropReasonName(e.reason))];
+      e.text.clear();
+      continue;
+    }
+    ++ls.kept;
+    stats.bytes_kept += e.text.size();
+    if (!e.redactions.empty()) ++stats.files_with_secrets;
+    for (const Redaction& r : e.redactions) ++stats.secrets[SecretRuleIds()[r.rule]];
+    e.held_out = HeldOutByHash(e.file.path, options.eval_fraction,
+                               static_cast<uint64_t>(options.split_seed)) ||
+                 previous_split.held_out.count(e.file.path) > 0 ||
+                 after_cutoff.count(e.file.path) > 0;
+    if (e.held_out) split.held_out.insert(e.file.path);
+    kept.push_back(i);
+  }
+  // Held-out paths of the previous dataset stay held out even while absent from this tree.
+  split.held_out.insert(previous_split.held_out.begin(), previous_split.held_out.end());
+
+  TUNE_ASSIGN_OR_RETURN(StagingDir staging, StagingDir::Create(out));
+  auto vocab = static_cast<uint32_t>(tok.vocab_size());
+  SplitWriter train("train", staging.path(), vocab, options.shard_tokens);
+  SplitWriter eval("eval", staging.path(), vocab, options.shard_tokens);
+
+  // Neighbours for repo context: training files of the same directory (held-out text must never
+  // reach a training sample), nearest in path order first.
+  std::map<std::string, std::vector<size_t>> dirs;
+  for (size_t i : kept) {
+    if (entries[i].held_out) continue;
+    const std::string& p = entries[i].file.path;
+    size_t slash = p.rfind('/');
+    dirs[slash == std::string::npos ? "" : p.substr(0, slash)].push_back(i);
+  }
+  auto neighbours_of = [&](size_t i) {
+    const std::string& p = entries[i].file.path;
+    size_t slash = p.rfind('/');
+    const std::vector<size_t>& same = dirs[slash == std::string::npos ? "" : p.substr(0, slash)];
+    std::vector<std::pair<size_t, size_t>> by_distance;  // (distance in the listing, entry)
+    size_t pos = std::lower_bound(same.begin(), same.end(), i) - same.begin();
+    for (size_t k = 0; k < same.size(); ++k) {
+      if (same[k] != i) by_distance.emplace_back(k > pos ? k - pos : pos - k, same[k]);
+    }
+    std::sort(by_distance.begin(), by_distance.end());
+    std::vector<Neighbour> out;
+    for (size_t k = 0; k < by_distance.size() && k < kMaxNeighbours; ++k) {
+      const Entry& n = entries[by_distance[k].second];
+      out.push_back({n.file.path, n.text});
+    }
+    return out;
+  };
+
+  {
+    Progress progress("tokenizing", kept.size(), options.progress);
+    std::vector<Sample> samples;
+    for (size_t start = 0; start < kept.size(); start += kSampleBatch) {
+      size_t n = std::min(kSampleBatch, kept.size() - start);
+      samples.assign(n, Sample{});
+      internal::ParallelFor(n, threads, [&](size_t, size_t k) {
+        const Entry& e = entries[kept[start + k]];
+        std::string key = e.file.path + "\n" + e.file.blob_id;
+        std::mt19937_64 rng(XXH64(key.data(), key.size(), static_cast<uint64_t>(options.seed)));
+        SampleInput input{e.file.path, e.text, e.language, repo_name, neighbours_of(kept[start + k])};
+        samples[k] = BuildSample(tok, options.fim, input, rng);
+        progress.Add(1, e.text.size());
+      });
+      for (size_t k = 0; k < n; ++k) {
+        const Entry& e = entries[kept[start + k]];
+        const Sample& s = samples[k];
+        stats.languages[e.language].tokens += s.tokens.size();
+        switch (s.kind) {
+          case SampleKind::kPlain: ++stats.samples_plain; break;
+          case SampleKind::kPsm: ++stats.samples_psm; break;
+          case SampleKind::kSpm: ++stats.samples_spm; break;
+        }
+        if (s.kind != SampleKind::kPlain) {
+          ++(s.structured ? stats.fim_structured : stats.fim_random);
+          if (s.structured) ++stats.span_kinds[std::string(SpanKindName(s.span_kind))];
+        }
+        stats.repo_context += s.repo_context;
+        stats.fim_unavailable += s.fim_unavailable;
+        TUNE_RETURN_IF_ERROR((e.held_out ? eval : train).Add(s));
+      }
+    }
+  }
+  TUNE_RETURN_IF_ERROR(train.Flush());
+  TUNE_RETURN_IF_ERROR(eval.Flush());
+
+  DatasetManifest manifest;
+  manifest.repo = repo_abs;
+  manifest.rev = options.rev;
+  manifest.commit = commit;
+  manifest.repo_name = repo_name;
+  manifest.tokenizer_path = fs::absolute(options.tokenizer).lexically_normal().string();
+  manifest.tokenizer_fingerprint = tok.Fingerprint();
+  manifest.vocab_size = tok.vocab_size();
+  manifest.config_fingerprint = fingerprint;
+  manifest.config_json = ConfigJson(options).dump();
+  for (const SplitWriter* w : {&train, &eval}) {
+    for (const ShardInfo& s : w->shards()) {
+      manifest.shards.push_back(s);
+      (s.split == "train" ? manifest.train_tokens : manifest.eval_tokens) += s.tokens;
+      (s.split == "train" ? manifest.train_documents : manifest.eval_documents) += s.documents;
+    }
+  }
+  json report = ReportJson(options, commit, entries, stats, manifest, incremental);
+  IngestResult result;
+  result.dataset = out;
+  result.commit = commit;
+  result.files_seen = entries.size();
+  result.files_kept = kept.size();
+  result.train_tokens = manifest.train_tokens;
+  result.eval_tokens = manifest.eval_tokens;
+  result.summary = Summary(report);
+
+  const fs::path& dir = staging.path();
+  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "report.json", report.dump(2) + "\n"));
+  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "summary.txt", result.summary));
+  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "split.json", SplitToJson(split)));
+  TUNE_RETURN_IF_ERROR(next_cache.Save(dir / "blob_cache.bin"));
+  // The manifest goes last: a directory with a manifest is a complete dataset.
+  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "manifest.json", ManifestToJson(manifest)));
+  TUNE_RETURN_IF_ERROR(staging.Publish(out));
+  return result;
+}
+
+}  // namespace tune::data

@@ -1,0 +1,34 @@
+// Progress of a long stage on stderr: an in-place bar with files/s and MB/s on a terminal,
+// a plain line every few seconds otherwise (CI logs). Thread-safe Add().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace tune::data {
+
+class Progress {
+ public:
+  // `enabled` false: prints nothing (tests, --quiet).
+  Progress(std::string label, uint64_t total_files, bool enabled);
+  ~Progress();
+  void Add(uint64_t files, uint64_t bytes);
+  // Prints the final line (once).
+  void Finish();
+
+ private:
+  void Print(bool final);
+  std::string label_;
+  uint64_t total_files_;
+  bool enabled_;
+  bool tty_;
+  bool finished_ = false;
+  std::atomic<uint64_t> files_{0}, bytes_{0};
+  std::chrono::steady_clock::time_point start_, last_print_;
+  std::mutex mu_;
+};
+
+}  // namespace tune::data
