@@ -24,7 +24,7 @@ class Cursor {
 
   absl::Status Corrupt(std::string_view field, std::string_view problem) const {
     return absl::DataLossError(absl::StrFormat("%s: %s at byte %d: %s; hint: the file is corrupt "
-                                               "or truncated, export it again",
+                                               "or truncated, export or download it again",
                                                path_.string(), field, pos_, problem));
   }
 
@@ -185,7 +185,7 @@ absl::Status GgufFile::Parse() {
     if (a == nullptr || *a == 0 || (*a & (*a - 1)) != 0) {
       return absl::DataLossError(absl::StrFormat(
           "%s: general.alignment must be a u32 power of two, got %s%s", path().string(),
-          ValueTypeName(TypeOf(*align)), a != nullptr ? absl::StrFormat(" %d", *a) : ""));
+          DescribeType(*align), a != nullptr ? absl::StrFormat(" %d", *a) : ""));
     }
     alignment_ = *a;
   }
@@ -246,7 +246,7 @@ absl::Status GgufFile::Parse() {
     if (data_offset_ > file_.size() || t.offset + t.nbytes > file_.size() - data_offset_) {
       return absl::DataLossError(absl::StrFormat(
           "%s: tensor '%s' data [%d, %d) lies past the end of the file (%d bytes); hint: the "
-          "file is truncated, export it again",
+          "file is truncated, export or download it again",
           path().string(), t.name, data_offset_ + t.offset, data_offset_ + t.offset + t.nbytes,
           file_.size()));
     }

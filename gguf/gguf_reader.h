@@ -62,7 +62,7 @@ class GgufFile {
     if (const T* typed = std::get_if<T>(value)) return *typed;
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: metadata key '%s' has type %s, expected %s", path().string(), key,
-        ValueTypeName(TypeOf(*value)), ValueTypeName(TypeOf(Value(T{})))));
+        DescribeType(*value), DescribeType(Value(T{}))));
   }
 
  private:

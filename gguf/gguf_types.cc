@@ -74,6 +74,11 @@ ValueType ElementTypeOf(const Value& value) {
   return kAlternativeTypes[value.index() % kScalarAlternatives];
 }
 
+std::string DescribeType(const Value& value) {
+  if (TypeOf(value) != ValueType::kArray) return std::string(ValueTypeName(TypeOf(value)));
+  return absl::StrFormat("arr[%s]", ValueTypeName(ElementTypeOf(value)));
+}
+
 std::string_view GgmlTypeName(GgmlType type) { return Traits(type).name; }
 int64_t GgmlBlockSize(GgmlType type) { return Traits(type).block_size; }
 size_t GgmlTypeSize(GgmlType type) { return Traits(type).type_size; }

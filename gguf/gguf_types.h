@@ -54,6 +54,8 @@ using Value = std::variant<uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t
 ValueType TypeOf(const Value& value);
 // The element type of an array value; the value's own type for scalars.
 ValueType ElementTypeOf(const Value& value);
+// "u32", "arr[str]", ... for error messages.
+std::string DescribeType(const Value& value);
 
 struct KeyValue {
   std::string key;

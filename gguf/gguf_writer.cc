@@ -144,7 +144,8 @@ absl::Status GgufWriter::Write(const std::filesystem::path& path) const {
     Put<uint64_t>(header, offset);
     offset = PadTo(offset + e.nbytes, align);
   }
-  header.resize(PadTo(header.size(), align), '\0');
+  // ggml pads to the data section only when there is one.
+  if (!tensors_.empty()) header.resize(PadTo(header.size(), align), '\0');
 
   TUNE_ASSIGN_OR_RETURN(core::AtomicFileWriter out, core::AtomicFileWriter::Open(path));
   TUNE_RETURN_IF_ERROR(out.Append(header));

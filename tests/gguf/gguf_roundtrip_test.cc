@@ -103,7 +103,11 @@ TEST(GgufRoundTripTest, MetadataAndTensorsComeBackIdentical) {
   EXPECT_EQ(file->metadata(), writer.metadata());
   EXPECT_EQ(file->Get<float>("t.f32").value(), 1.5f);
   EXPECT_EQ(file->Get<std::vector<std::string>>("t.arr_str").value()[2], "<s>");
-  EXPECT_EQ(file->Get<uint32_t>("t.f32").status().code(), absl::StatusCode::kInvalidArgument);
+  absl::Status wrong = file->Get<std::vector<uint32_t>>("t.arr_i32").status();
+  EXPECT_EQ(wrong.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(wrong.message()).find("has type arr[i32], expected arr[u32]"),
+            std::string::npos)
+      << wrong;
   EXPECT_EQ(file->Get<uint32_t>("t.nope").status().code(), absl::StatusCode::kNotFound);
 
   ASSERT_EQ(file->tensors().size(), expected.size() + 1);
@@ -152,6 +156,19 @@ TEST(GgufRoundTripTest, ByteLayoutMatchesTheSpec) {
       "0000803f00000040" +        // 1.0f, 2.0f
       std::string(2 * 24, '0');   // the last tensor is padded too, to 128
   EXPECT_EQ(absl::BytesToHexString(*bytes), expected_hex);
+}
+
+TEST(GgufRoundTripTest, MetadataOnlyFileHasNoDataPadding) {
+  TempDir dir;
+  GgufWriter writer;
+  ASSERT_TRUE(writer.Set("a", uint8_t{1}).ok());
+  ASSERT_TRUE(writer.Write(dir / "kv.gguf").ok());
+  // 24-byte header + key (8 + 1) + type (4) + u8 value (1), nothing after.
+  EXPECT_EQ(std::filesystem::file_size(dir / "kv.gguf"), 38u);
+  absl::StatusOr<GgufFile> file = GgufFile::Open(dir / "kv.gguf");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->Get<uint8_t>("a").value(), 1);
+  EXPECT_TRUE(file->tensors().empty());
 }
 
 TEST(GgufRoundTripTest, WriterRejectsBadInput) {
