@@ -119,14 +119,16 @@ void QuantizeImpl(Load load, int64_t n, Nf4Weights* out, Nf4Layout layout, Threa
   // Pass 2, double quantization: absmax - mean, blockwise 8-bit over 256 blocks.
   double sum = 0.0;
   for (float a : absmax) sum += a;
-  out->offset = absmax.empty() ? 0.0f : static_cast<float>(sum / static_cast<double>(absmax.size()));
+  out->offset =
+      absmax.empty() ? 0.0f : static_cast<float>(sum / static_cast<double>(absmax.size()));
   const int64_t nested = layout.nested_block;
   ParallelFor(layout.num_nested_blocks(), threads, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t begin = c * nested;
       const int64_t end = std::min<int64_t>(absmax.size(), begin + nested);
       float amax2 = 0.0f;
-      for (int64_t b = begin; b < end; ++b) amax2 = std::max(amax2, std::fabs(absmax[b] - out->offset));
+      for (int64_t b = begin; b < end; ++b)
+        amax2 = std::max(amax2, std::fabs(absmax[b] - out->offset));
       out->absmax2[c] = amax2;
       const float recip = Reciprocal(amax2);
       for (int64_t b = begin; b < end; ++b) {
@@ -179,10 +181,9 @@ uint8_t QuantizeNf4Value(float x) {
   // double and rounded to f32; `x > t` sends a tie to the lower code. A NaN compares false
   // everywhere and lands on code 0, as in bnb.
   static constexpr float kThresholds[15] = {
-      -0.8480964004993439f,  -0.6106329262256622f, -0.4599952697753906f,
-      -0.33967943489551544f, -0.23460740596055984f, -0.13791173323988914f,
-      -0.045525018125772476f, 0.03979014977812767f, 0.1202552504837513f,
-      0.2035212516784668f,   0.2920137718319893f,   0.3893125355243683f,
+      -0.8480964004993439f,  -0.6106329262256622f,  -0.4599952697753906f,   -0.33967943489551544f,
+      -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.03979014977812767f,
+      0.1202552504837513f,   0.2035212516784668f,   0.2920137718319893f,    0.3893125355243683f,
       0.5016634166240692f,   0.6427869200706482f,   0.8614784181118011f,
   };
   // A branch-free count of thresholds below x equals the tree's answer for every x.
@@ -222,8 +223,7 @@ uint8_t QuantizeDynamicValue(const std::array<float, 256>& code, float x) {
   return static_cast<uint8_t>(x < midpoint ? lower_pivot : pivot);
 }
 
-void Quantize(const float* w, int64_t n, Nf4Weights* out, Nf4Layout layout,
-              ThreadOptions threads) {
+void Quantize(const float* w, int64_t n, Nf4Weights* out, Nf4Layout layout, ThreadOptions threads) {
   QuantizeImpl([w](int64_t i) { return w[i]; }, n, out, layout, threads);
 }
 

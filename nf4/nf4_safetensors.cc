@@ -71,8 +71,8 @@ absl::Status AddBnbNf4(std::string_view name, const BnbNf4Tensor& tensor,
                                    Bytes(w.packed.data(), w.packed.size())));
   TUNE_RETURN_IF_ERROR(writer->Add(key + ".absmax", DType::kU8, {w.layout.num_blocks()},
                                    Bytes(w.qabsmax.data(), w.qabsmax.size())));
-  TUNE_RETURN_IF_ERROR(writer->Add(key + ".quant_map", DType::kF32, {16},
-                                   Bytes(kNf4Code.data(), kNf4Code.size())));
+  TUNE_RETURN_IF_ERROR(
+      writer->Add(key + ".quant_map", DType::kF32, {16}, Bytes(kNf4Code.data(), kNf4Code.size())));
   TUNE_RETURN_IF_ERROR(writer->Add(key + ".nested_absmax", DType::kF32,
                                    {w.layout.num_nested_blocks()},
                                    Bytes(w.absmax2.data(), w.absmax2.size())));
@@ -116,8 +116,8 @@ absl::StatusOr<BnbNf4Tensor> ReadBnbNf4(const formats::SafetensorsCheckpoint& ch
   layout.numel = 1;
   for (const nlohmann::json& d : j["shape"]) {
     if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > (int64_t{1} << 40)) {
-      return absl::DataLossError(absl::StrFormat("%s: %s has a bad shape %s", origin, name,
-                                                 j["shape"].dump()));
+      return absl::DataLossError(
+          absl::StrFormat("%s: %s has a bad shape %s", origin, name, j["shape"].dump()));
     }
     out.shape.push_back(d.get<int64_t>());
     layout.numel *= out.shape.back();
@@ -126,17 +126,18 @@ absl::StatusOr<BnbNf4Tensor> ReadBnbNf4(const formats::SafetensorsCheckpoint& ch
   layout.nested_block = j.value("nested_blocksize", 0);
   if (layout.block < 64 || layout.block > 4096 || (layout.block & (layout.block - 1)) != 0 ||
       layout.nested_block <= 0 || !j["nested_offset"].is_number()) {
-    return absl::DataLossError(absl::StrFormat("%s: %s has an unsupported quant state %s", origin,
-                                               name, j.dump()));
+    return absl::DataLossError(
+        absl::StrFormat("%s: %s has an unsupported quant state %s", origin, name, j.dump()));
   }
   out.dtype = j.value("dtype", "");
   out.weights.offset = j["nested_offset"].get<float>();
 
-  if (packed->dtype != DType::kU8 || static_cast<int64_t>(packed->nbytes) != layout.packed_bytes()) {
-    return absl::DataLossError(absl::StrFormat(
-        "%s: %s is %s of %d bytes, expected U8 of %d for shape %s", origin, name,
-        formats::DTypeName(packed->dtype), packed->nbytes, layout.packed_bytes(),
-        j["shape"].dump()));
+  if (packed->dtype != DType::kU8 ||
+      static_cast<int64_t>(packed->nbytes) != layout.packed_bytes()) {
+    return absl::DataLossError(
+        absl::StrFormat("%s: %s is %s of %d bytes, expected U8 of %d for shape %s", origin, name,
+                        formats::DTypeName(packed->dtype), packed->nbytes, layout.packed_bytes(),
+                        j["shape"].dump()));
   }
   TUNE_ASSIGN_OR_RETURN(const TensorView* qabsmax,
                         Companion(checkpoint, name, ".absmax", DType::kU8, layout.num_blocks()));
@@ -148,8 +149,8 @@ absl::StatusOr<BnbNf4Tensor> ReadBnbNf4(const formats::SafetensorsCheckpoint& ch
   TUNE_ASSIGN_OR_RETURN(const TensorView* nested_map,
                         Companion(checkpoint, name, ".nested_quant_map", DType::kF32, 256));
   if (std::memcmp(quant_map->data, kNf4Code.data(), sizeof(kNf4Code)) != 0) {
-    return absl::DataLossError(absl::StrFormat(
-        "%s: %s.quant_map is not the NF4 code table", origin, name));
+    return absl::DataLossError(
+        absl::StrFormat("%s: %s.quant_map is not the NF4 code table", origin, name));
   }
   CopyTo(*packed, &out.weights.packed);
   CopyTo(*qabsmax, &out.weights.qabsmax);

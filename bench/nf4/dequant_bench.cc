@@ -58,11 +58,13 @@ int main(int argc, char** argv) {
   for (float& x : w) x = normal(rng);
 
   tune::nf4::Nf4Weights q;
-  const double quantize_s = BestSeconds(1, [&] { tune::nf4::Quantize(w.data(), n, &q, {}, {threads}); });
-  std::printf("weight [%lld, %lld] = %.1f M params -> %.1f MB NF4; quantize on %d threads: %.3f s "
-              "(%.1f M params/s)\n",
-              static_cast<long long>(kRows), static_cast<long long>(kCols), n / 1e6,
-              q.layout.quantized_bytes() / 1e6, threads, quantize_s, n / quantize_s / 1e6);
+  const double quantize_s =
+      BestSeconds(1, [&] { tune::nf4::Quantize(w.data(), n, &q, {}, {threads}); });
+  std::printf(
+      "weight [%lld, %lld] = %.1f M params -> %.1f MB NF4; quantize on %d threads: %.3f s "
+      "(%.1f M params/s)\n",
+      static_cast<long long>(kRows), static_cast<long long>(kCols), n / 1e6,
+      q.layout.quantized_bytes() / 1e6, threads, quantize_s, n / quantize_s / 1e6);
 
   std::vector<uint16_t> out_bf16(n);
   std::vector<float> out_f32(n);
@@ -70,7 +72,8 @@ int main(int argc, char** argv) {
   const double bf16_bytes = n * 2.0, f32_bytes = n * 4.0;
   for (int t : {threads, 1}) {
     const tune::nf4::ThreadOptions opts{t};
-    const double bf16_s = BestSeconds(reps, [&] { tune::nf4::DequantizeBf16(q, out_bf16.data(), opts); });
+    const double bf16_s =
+        BestSeconds(reps, [&] { tune::nf4::DequantizeBf16(q, out_bf16.data(), opts); });
     const double f32_s = BestSeconds(reps, [&] { tune::nf4::Dequantize(q, out_f32.data(), opts); });
     // memcpy is one thread; with several, split it the way the dequantizer splits its blocks.
     auto copy = [&](size_t bytes) {
@@ -78,17 +81,19 @@ int main(int argc, char** argv) {
       const size_t per = (bytes + t - 1) / t;
       for (int k = 1; k < t; ++k) {
         const size_t begin = std::min(bytes, k * per), len = std::min(bytes, begin + per) - begin;
-        workers.emplace_back([&, begin, len] { std::memcpy(dst.data() + begin, src.data() + begin, len); });
+        workers.emplace_back(
+            [&, begin, len] { std::memcpy(dst.data() + begin, src.data() + begin, len); });
       }
       std::memcpy(dst.data(), src.data(), std::min(bytes, per));
       for (auto& worker : workers) worker.join();
     };
     const double copy_bf16_s = BestSeconds(reps, [&] { copy(n * 2); });
     const double copy_f32_s = BestSeconds(reps, [&] { copy(n * 4); });
-    std::printf("%2d thread(s): dequant->bf16 %6.2f GB/s (memcpy %6.2f GB/s, time ratio %.2fx) | "
-                "dequant->f32 %6.2f GB/s (memcpy %6.2f GB/s, time ratio %.2fx)\n",
-                t, bf16_bytes / bf16_s / 1e9, bf16_bytes / copy_bf16_s / 1e9, bf16_s / copy_bf16_s,
-                f32_bytes / f32_s / 1e9, f32_bytes / copy_f32_s / 1e9, f32_s / copy_f32_s);
+    std::printf(
+        "%2d thread(s): dequant->bf16 %6.2f GB/s (memcpy %6.2f GB/s, time ratio %.2fx) | "
+        "dequant->f32 %6.2f GB/s (memcpy %6.2f GB/s, time ratio %.2fx)\n",
+        t, bf16_bytes / bf16_s / 1e9, bf16_bytes / copy_bf16_s / 1e9, bf16_s / copy_bf16_s,
+        f32_bytes / f32_s / 1e9, f32_bytes / copy_f32_s / 1e9, f32_s / copy_f32_s);
   }
   return 0;
 }

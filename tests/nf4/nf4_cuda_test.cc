@@ -14,13 +14,13 @@
 namespace tune::nf4::cuda {
 namespace {
 
-#define SKIP_WITHOUT_GPU()                                                       \
-  do {                                                                           \
-    int devices = 0;                                                             \
-    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {           \
-      cudaGetLastError(); /* clear the sticky "no device" error */               \
+#define SKIP_WITHOUT_GPU()                                                        \
+  do {                                                                            \
+    int devices = 0;                                                              \
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {            \
+      cudaGetLastError(); /* clear the sticky "no device" error */                \
       GTEST_SKIP() << "no CUDA device: GPU dequantization is not exercised here"; \
-    }                                                                            \
+    }                                                                             \
   } while (0)
 
 #define ASSERT_CUDA_OK(expr) ASSERT_EQ((expr), cudaSuccess) << cudaGetErrorString(expr)
@@ -29,7 +29,9 @@ namespace {
 template <typename T>
 class DeviceBuffer {
  public:
-  explicit DeviceBuffer(size_t n) : n_(n) { EXPECT_EQ(cudaMalloc(reinterpret_cast<void**>(&ptr_), bytes()), cudaSuccess); }
+  explicit DeviceBuffer(size_t n) : n_(n) {
+    EXPECT_EQ(cudaMalloc(reinterpret_cast<void**>(&ptr_), bytes()), cudaSuccess);
+  }
   explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
     EXPECT_EQ(cudaMemcpy(ptr_, host.data(), bytes(), cudaMemcpyHostToDevice), cudaSuccess);
   }

@@ -201,7 +201,8 @@ Reference ReferenceQuantize(const std::vector<float>& w) {
     const float scaled = absmax[i / 64] == 0.0f ? 0.0f : w[i] * (1.0f / absmax[i / 64]);
     int best = 0;
     for (int k = 1; k < 16; ++k) {
-      if (std::abs(double{scaled} - kNf4Code[k]) < std::abs(double{scaled} - kNf4Code[best])) best = k;
+      if (std::abs(double{scaled} - kNf4Code[k]) < std::abs(double{scaled} - kNf4Code[best]))
+        best = k;
     }
     ref.codes.push_back(best);
   }
@@ -286,10 +287,11 @@ TEST(RoundTripTest, GaussianWeightsMatchTheReferenceAlgorithmExactly) {
   const double ref_rmse = Rmse(ref_out, w);
   EXPECT_NEAR(rmse, ref_rmse, 1e-7 * ref_rmse);  // a near tie moves the 8th digit
   const double bits = 8.0 * q.layout.quantized_bytes() / n;
-  std::printf("NF4 round trip, N(0, %.2f), %lld weights: RMSE %.9g (reference %.9g, %.4f sigma), "
-              "%lld near-tie codes, %.4f bits/param\n",
-              sigma, static_cast<long long>(n), rmse, ref_rmse, rmse / sigma,
-              static_cast<long long>(near_ties), bits);
+  std::printf(
+      "NF4 round trip, N(0, %.2f), %lld weights: RMSE %.9g (reference %.9g, %.4f sigma), "
+      "%lld near-tie codes, %.4f bits/param\n",
+      sigma, static_cast<long long>(n), rmse, ref_rmse, rmse / sigma,
+      static_cast<long long>(near_ties), bits);
   EXPECT_LT(rmse / sigma, 0.11);  // NF4 at block 64 on Gaussian data: ~0.1 sigma
   EXPECT_NEAR(bits, 4.127, 0.001);
 }
