@@ -3,7 +3,7 @@
 
 Run from the repository root: python3 tokenizer/gen_unicode_tables.py > tokenizer/unicode_tables.cc
 The tables hold what the pre-tokenizers and the NFC normalizer need: category flags (\\p{L},
-\\p{N}, \\s), canonical combining classes, full canonical decompositions and the primary
+\\p{N}, \\s, \\p{P}), canonical combining classes, full canonical decompositions and the primary
 composites (pairs whose composition is not excluded). Hangul syllables are algorithmic in
 unicode.cc and are left out here.
 """
@@ -26,6 +26,8 @@ def flags(cp):
         f |= 2
     if cp in WHITE_SPACE:
         f |= 4
+    if cat[0] == 'P':
+        f |= 8
     return f
 
 

@@ -42,31 +42,34 @@ absl::Status Unsupported(const std::filesystem::path& path, std::string_view fie
       path.string(), field, value.dump().substr(0, 300)));
 }
 
-// Byte-level BPE: ByteLevel(use_regex=false) after a Split with a known regex, ByteLevel with the
+// Byte-level BPE: ByteLevel(use_regex=false) after Splits with known regexes, ByteLevel with the
 // GPT-2 regex, or Digits(individual) + ByteLevel(GPT-2 regex).
 absl::StatusOr<PreTokenizerKind> ByteLevelPreTokenizer(const std::filesystem::path& path,
                                                        const Json& pre) {
-  std::optional<PreTokenizerKind> kind;
-  bool digits = false;
+  std::vector<std::string> regexes;
+  bool digits = false, byte_level = false, gpt2_regex = false;
   for (Json step : Steps(pre)) {
     const std::string type = Str(step, "type");
-    if (type == "Split" && !kind && step["pattern"].contains("Regex") &&
+    if (type == "Split" && step["pattern"].contains("Regex") &&
         Str(step, "behavior") == "Isolated" && !step.value("invert", false)) {
-      kind = PreTokenizerFromRegex(step["pattern"]["Regex"].get<std::string>());
-      if (!kind) return Unsupported(path, "pre_tokenizer regex", step["pattern"]);
+      regexes.push_back(step["pattern"]["Regex"].get<std::string>());
     } else if (type == "Digits" && step.value("individual_digits", false)) {
       digits = true;
     } else if (type == "ByteLevel" && !step.value("add_prefix_space", false)) {
-      if (step.value("use_regex", true)) {
-        if (kind) return Unsupported(path, "pre_tokenizer", pre);
-        kind = digits ? PreTokenizerKind::kStarcoder : PreTokenizerKind::kGpt2;
-      }
+      byte_level = true;
+      gpt2_regex = step.value("use_regex", true);
     } else {
       return Unsupported(path, "pre_tokenizer step", step);
     }
   }
-  if (!kind) return Unsupported(path, "pre_tokenizer", pre);
-  return *kind;
+  if (!byte_level) return Unsupported(path, "pre_tokenizer (no ByteLevel step)", pre);
+  if (gpt2_regex && regexes.empty()) {
+    return digits ? PreTokenizerKind::kStarcoder : PreTokenizerKind::kGpt2;
+  }
+  if (!gpt2_regex && !digits) {
+    if (auto kind = PreTokenizerFromRegexes(regexes)) return *kind;
+  }
+  return Unsupported(path, "pre_tokenizer", pre);
 }
 
 absl::StatusOr<std::vector<std::string>> Merges(const std::filesystem::path& path,

@@ -10,6 +10,11 @@ constexpr std::string_view kQwen2Regex =
 constexpr std::string_view kLlama3Regex =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
+// DeepSeek-Coder's Split regexes, in order.
+const std::vector<std::string> kDeepseekCoderRegexes = {
+    R"([\r\n])", R"(\s?\p{L}+)", R"(\s?\p{P}+)",
+    "[\u4E00-\u9FA5\u0800-\u4E00\uAC00-\uD7FF]+", R"(\p{N})"};
+
 constexpr uint8_t kLetterOrNumberOrSpace = kLetter | kNumber | kWhitespace;
 
 // The decoded code points of one text, with byte offsets (offsets[n] == text size).
@@ -164,6 +169,62 @@ class Scanner {
   std::vector<Piece>& pieces_;
 };
 
+// DeepSeek-Coder: each regex splits every piece the previous one left, its matches isolated.
+void DeepseekCoderSplit(const Codepoints& t, std::vector<Piece>& pieces) {
+  const size_t n = t.cps.size();
+  auto flags = [&](size_t pos, size_t end) -> uint8_t { return pos < end ? t.flags[pos] : 0; };
+  // Each returns the match length at pos (0: none) within [pos, end).
+  auto newline = [&](size_t pos, size_t) -> size_t {
+    return t.cps[pos] == '\r' || t.cps[pos] == '\n' ? 1 : 0;
+  };
+  auto space_then_run = [&](uint8_t kind) {
+    return [&, kind](size_t pos, size_t end) -> size_t {
+      size_t p = pos + ((flags(pos, end) & kWhitespace) && (flags(pos + 1, end) & kind) ? 1 : 0);
+      const size_t start = p;
+      while (flags(p, end) & kind) ++p;
+      return p > start ? p - pos : 0;
+    };
+  };
+  auto cjk = [&](size_t pos, size_t end) -> size_t {
+    size_t p = pos;
+    for (; p < end; ++p) {
+      const uint32_t c = t.cps[p];
+      if (!((c >= 0x0800 && c <= 0x9FA5) || (c >= 0xAC00 && c <= 0xD7FF))) break;
+    }
+    return p - pos;
+  };
+  auto number = [&](size_t pos, size_t end) -> size_t { return flags(pos, end) & kNumber ? 1 : 0; };
+
+  std::vector<std::pair<size_t, size_t>> current = {{0, n}}, next;
+  auto split = [&](const auto& match) {
+    next.clear();
+    for (const auto& [begin, end] : current) {
+      size_t gap = begin;
+      for (size_t pos = begin; pos < end;) {
+        const size_t length = match(pos, end);
+        if (length == 0) {
+          ++pos;
+          continue;
+        }
+        if (pos > gap) next.emplace_back(gap, pos);
+        next.emplace_back(pos, pos + length);
+        pos += length;
+        gap = pos;
+      }
+      if (gap < end) next.emplace_back(gap, end);
+    }
+    current.swap(next);
+  };
+  split(newline);
+  split(space_then_run(kLetter));
+  split(space_then_run(kPunctuation));
+  split(cjk);
+  split(number);
+  for (const auto& [begin, end] : current) {
+    pieces.push_back({t.offsets[begin], t.offsets[end] - t.offsets[begin]});
+  }
+}
+
 }  // namespace
 
 std::string_view PreTokenizerGgufName(PreTokenizerKind kind) {
@@ -176,6 +237,8 @@ std::string_view PreTokenizerGgufName(PreTokenizerKind kind) {
       return "gpt-2";
     case PreTokenizerKind::kStarcoder:
       return "starcoder";
+    case PreTokenizerKind::kDeepseekCoder:
+      return "deepseek-coder";
   }
   return "";
 }
@@ -187,12 +250,20 @@ std::optional<PreTokenizerKind> PreTokenizerFromGgufName(std::string_view name) 
   }
   if (name == "gpt-2") return PreTokenizerKind::kGpt2;
   if (name == "starcoder") return PreTokenizerKind::kStarcoder;
+  if (name == "deepseek-coder") return PreTokenizerKind::kDeepseekCoder;
   return std::nullopt;
 }
 
-std::optional<PreTokenizerKind> PreTokenizerFromRegex(std::string_view pattern) {
-  if (pattern == kQwen2Regex) return PreTokenizerKind::kQwen2;
-  if (pattern == kLlama3Regex) return PreTokenizerKind::kLlama3;
+std::optional<PreTokenizerKind> PreTokenizerFromRegexes(std::vector<std::string> patterns) {
+  // A regex may spell CR / LF literally or escaped; compare the escaped form.
+  for (std::string& p : patterns) {
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (p[i] == '\r' || p[i] == '\n') p.replace(i, 1, p[i] == '\r' ? "\\r" : "\\n");
+    }
+  }
+  if (patterns.size() == 1 && patterns[0] == kQwen2Regex) return PreTokenizerKind::kQwen2;
+  if (patterns.size() == 1 && patterns[0] == kLlama3Regex) return PreTokenizerKind::kLlama3;
+  if (patterns == kDeepseekCoderRegexes) return PreTokenizerKind::kDeepseekCoder;
   return std::nullopt;
 }
 
@@ -221,6 +292,9 @@ void PreTokenizer::Split(std::string_view text, std::vector<Piece>& pieces) cons
       }
       break;
     }
+    case PreTokenizerKind::kDeepseekCoder:
+      DeepseekCoderSplit(t, pieces);
+      break;
   }
 }
 

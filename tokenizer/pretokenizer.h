@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,13 +21,17 @@ enum class PreTokenizerKind {
   kGpt2,
   // Digits(individual_digits) then the GPT-2 regex (StarCoder, StarCoder2).
   kStarcoder,
+  // Isolated splits in sequence: [\r\n], \s?\p{L}+, \s?\p{P}+, [一-龥ࠀ-一가-퟿]+, \p{N}
+  // (DeepSeek-Coder v1).
+  kDeepseekCoder,
 };
 
 // GGUF `tokenizer.ggml.pre` name of each kind, and back (nullopt for names we do not handle).
 std::string_view PreTokenizerGgufName(PreTokenizerKind kind);
 std::optional<PreTokenizerKind> PreTokenizerFromGgufName(std::string_view name);
-// The regex string tokenizer.json's Split pre-tokenizer carries for the kinds that use one.
-std::optional<PreTokenizerKind> PreTokenizerFromRegex(std::string_view pattern);
+// The kind whose tokenizer.json pre-tokenizer is this sequence of Split regexes (followed by
+// ByteLevel without regex).
+std::optional<PreTokenizerKind> PreTokenizerFromRegexes(std::vector<std::string> patterns);
 
 // A piece of the input: text.substr(offset, length).
 struct Piece {

@@ -20,6 +20,7 @@ enum CodepointFlags : uint8_t {
   kLetter = 1,      // \p{L}
   kNumber = 2,      // \p{N}
   kWhitespace = 4,  // \s (White_Space)
+  kPunctuation = 8, // \p{P}
 };
 
 struct DecodedCodepoint {
@@ -59,13 +60,18 @@ void AppendUtf8(uint32_t codepoint, std::string& out);
 // CodepointFlags of a code point above U+007F (0 for kInvalidCodepoint).
 uint8_t NonAsciiCategory(uint32_t codepoint);
 
-// CodepointFlags of ASCII: letters, digits, and \t \n \v \f \r space as White_Space.
+// CodepointFlags of ASCII: letters, digits, \t \n \v \f \r space as White_Space, and the
+// punctuation among the symbols (\p{P}; `$+<=>^`|~` are \p{S}).
 inline constexpr auto kAsciiCategories = [] {
   std::array<uint8_t, 128> flags{};
   for (int c = 0; c < 128; ++c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) flags[c] = kLetter;
     if (c >= '0' && c <= '9') flags[c] = kNumber;
     if ((c >= '\t' && c <= '\r') || c == ' ') flags[c] = kWhitespace;
+    if (std::string_view("!\"#%&'()*,-./:;?@[\\]_{}").find(static_cast<char>(c)) !=
+        std::string_view::npos) {
+      flags[c] = kPunctuation;
+    }
   }
   return flags;
 }();

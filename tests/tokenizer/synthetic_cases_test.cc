@@ -27,7 +27,7 @@ TEST_P(SyntheticCasesTest, EveryCaseExactAndRebuildable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PreTokenizers, SyntheticCasesTest,
-                         ::testing::Values("llama3", "gpt2", "starcoder"));
+                         ::testing::Values("llama3", "gpt2", "starcoder", "deepseek-coder"));
 
 TEST(SyntheticCases, PreTokenizerNamesAndFamilyTokens) {
   auto llama3 = Tokenizer::Load(TestData("llama3"));
@@ -54,6 +54,20 @@ TEST(SyntheticCases, PreTokenizerNamesAndFamilyTokens) {
   EXPECT_EQ((*starcoder)->TokenText(*fim.eot), "<|endoftext|>");
 }
 
+TEST(SyntheticCases, DeepseekCoderFimTokens) {
+  auto tok = Tokenizer::Load(TestData("deepseek-coder"));
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  EXPECT_EQ((*tok)->vocab().pre, "deepseek-coder");
+  EXPECT_TRUE((*tok)->add_bos());
+  const FimTokens& fim = (*tok)->fim();
+  ASSERT_TRUE(fim.available());
+  EXPECT_EQ((*tok)->TokenText(*fim.prefix), "<\uFF5Cfim\u2581begin\uFF5C>");
+  EXPECT_EQ((*tok)->TokenText(*fim.suffix), "<\uFF5Cfim\u2581hole\uFF5C>");
+  EXPECT_EQ((*tok)->TokenText(*fim.middle), "<\uFF5Cfim\u2581end\uFF5C>");
+  EXPECT_EQ(fim.eot, (*tok)->eos_id());
+  EXPECT_EQ(fim.repo_name, std::nullopt);
+}
+
 // Explicit FIM ids (GGUF fim_* keys) win over discovery; unknown pre-tokenizers are refused.
 TEST(SyntheticCases, VocabDataFimOverrideAndUnknownPre) {
   auto tok = Tokenizer::Load(TestData("starcoder"));
@@ -64,7 +78,7 @@ TEST(SyntheticCases, VocabDataFimOverrideAndUnknownPre) {
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ((*rebuilt)->fim().eot, 7);
   EXPECT_EQ((*rebuilt)->fim().prefix, (*tok)->fim().prefix);
-  vocab.pre = "deepseek-coder";
+  vocab.pre = "deepseek-llm";
   EXPECT_EQ(Tokenizer::FromVocab(vocab).status().code(), absl::StatusCode::kUnimplemented);
 }
 

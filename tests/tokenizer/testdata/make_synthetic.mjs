@@ -1,5 +1,5 @@
 // Generates the synthetic byte-level BPE tokenizers and their reference cases in this folder:
-// Llama-3, GPT-2 and StarCoder pre-tokenizers over a 3,000-merge subset of the Qwen3 vocabulary,
+// Llama-3, GPT-2, StarCoder and DeepSeek-Coder pre-tokenizers over a 3,000-merge subset of the Qwen3 vocabulary,
 // encoded by @huggingface/tokenizers (which reproduces the Rust `tokenizers` ids exactly).
 //
 //   cd /tmp && npm install @huggingface/tokenizers
@@ -27,6 +27,9 @@ const kLlama3Regex =
 const byteLevel = (useRegex) =>
   ({ type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
 
+const split = (regex) => ({ type: "Split", pattern: { Regex: regex }, behavior: "Isolated",
+                            invert: false });
+
 const families = {
   llama3: {
     pre: { type: "Sequence", pretokenizers: [
@@ -42,6 +45,16 @@ const families = {
     pre: byteLevel(true),
     specials: ["<|endoftext|>"],
     config: { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>",
+              clean_up_tokenization_spaces: false },
+  },
+  "deepseek-coder": {
+    pre: { type: "Sequence", pretokenizers: [
+      split("[\r\n]"), split("\\s?\\p{L}+"), split("\\s?\\p{P}+"),
+      split("[\u4E00-\u9FA5\u0800-\u4E00\uAC00-\uD7FF]+"), split("\\p{N}"), byteLevel(false)] },
+    specials: ["<\uFF5Cbegin\u2581of\u2581sentence\uFF5C>", "<\uFF5Cend\u2581of\u2581sentence\uFF5C>",
+               "<\uFF5Cfim\u2581begin\uFF5C>", "<\uFF5Cfim\u2581hole\uFF5C>", "<\uFF5Cfim\u2581end\uFF5C>"],
+    config: { bos_token: "<\uFF5Cbegin\u2581of\u2581sentence\uFF5C>",
+              eos_token: "<\uFF5Cend\u2581of\u2581sentence\uFF5C>", add_bos_token: true,
               clean_up_tokenization_spaces: false },
   },
   starcoder: {
@@ -62,6 +75,9 @@ const extraTexts = [
   "__init__(self, *args, **kwargs)", "x+=1;y-=2//3", "don\u2019t", " 'll  'd",
   "<fim_prefix>def f(<fim_suffix>)\n<fim_middle>", "<|endoftext|><|endoftext|>x",
   "<repo_name>tune<file_sep>a.py\nprint(1)", "<|begin_of_text|>Hello<|end_of_text|>",
+  "\u4F60\u597D\uFF0C\u4E16\u754C\uFF01 \uD55C\uAD6D\uC5B4 \uD14D\uC2A4\uD2B8 \u0800\u0801",
+  "a$+<=>^`|~b  !!x ...y\t;z", "x == y && z != w  \n\n  ", "\u3001\u3002\u201C\u201D\u2026",
+  "<\uFF5Cfim\u2581begin\uFF5C>def f():<\uFF5Cfim\u2581hole\uFF5C>\n<\uFF5Cfim\u2581end\uFF5C>",
 ];
 const texts = [];
 for (const m of ["qwen3", "llama2"]) {
