@@ -51,9 +51,11 @@ std::string BnbQuantStateJson(const BnbNf4Tensor& tensor) {
   j["blocksize"] = tensor.weights.layout.block;
   j["dtype"] = tensor.dtype;
   j["shape"] = tensor.shape;
-  j["nested_blocksize"] = tensor.weights.layout.nested_block;
-  j["nested_dtype"] = "float32";
-  j["nested_offset"] = static_cast<double>(tensor.weights.offset);
+  if (tensor.double_quantized) {
+    j["nested_blocksize"] = tensor.weights.layout.nested_block;
+    j["nested_dtype"] = "float32";
+    j["nested_offset"] = static_cast<double>(tensor.weights.offset);
+  }
   return j.dump();
 }
 
@@ -69,15 +71,22 @@ absl::Status AddBnbNf4(std::string_view name, const BnbNf4Tensor& tensor,
   const std::string key(name);
   TUNE_RETURN_IF_ERROR(writer->Add(key, DType::kU8, {w.layout.packed_bytes(), 1},
                                    Bytes(w.packed.data(), w.packed.size())));
-  TUNE_RETURN_IF_ERROR(writer->Add(key + ".absmax", DType::kU8, {w.layout.num_blocks()},
-                                   Bytes(w.qabsmax.data(), w.qabsmax.size())));
+  if (tensor.double_quantized) {
+    TUNE_RETURN_IF_ERROR(writer->Add(key + ".absmax", DType::kU8, {w.layout.num_blocks()},
+                                     Bytes(w.qabsmax.data(), w.qabsmax.size())));
+  } else {
+    TUNE_RETURN_IF_ERROR(writer->Add(key + ".absmax", DType::kF32, {w.layout.num_blocks()},
+                                     Bytes(tensor.absmax.data(), tensor.absmax.size())));
+  }
   TUNE_RETURN_IF_ERROR(
       writer->Add(key + ".quant_map", DType::kF32, {16}, Bytes(kNf4Code.data(), kNf4Code.size())));
-  TUNE_RETURN_IF_ERROR(writer->Add(key + ".nested_absmax", DType::kF32,
-                                   {w.layout.num_nested_blocks()},
-                                   Bytes(w.absmax2.data(), w.absmax2.size())));
-  TUNE_RETURN_IF_ERROR(writer->Add(key + ".nested_quant_map", DType::kF32, {256},
-                                   Bytes(w.nested_code.data(), w.nested_code.size())));
+  if (tensor.double_quantized) {
+    TUNE_RETURN_IF_ERROR(writer->Add(key + ".nested_absmax", DType::kF32,
+                                     {w.layout.num_nested_blocks()},
+                                     Bytes(w.absmax2.data(), w.absmax2.size())));
+    TUNE_RETURN_IF_ERROR(writer->Add(key + ".nested_quant_map", DType::kF32, {256},
+                                     Bytes(w.nested_code.data(), w.nested_code.size())));
+  }
   return writer->Add(key + std::string(kQuantStateSuffix), DType::kU8,
                      {static_cast<int64_t>(quant_state_json.size())}, quant_state_json);
 }
@@ -99,38 +108,39 @@ absl::StatusOr<BnbNf4Tensor> ReadBnbNf4(const formats::SafetensorsCheckpoint& ch
   const nlohmann::json j = nlohmann::json::parse(
       std::string_view(reinterpret_cast<const char*>(state->data), state->nbytes), nullptr,
       /*allow_exceptions=*/false);
+  auto bad_state = [&] {
+    return absl::DataLossError(absl::StrFormat("%s: %s%s is not a quant state tune can read: %s",
+                                               origin, name, kQuantStateSuffix, j.dump()));
+  };
   if (!j.is_object() || j.value("quant_type", "") != "nf4" || !j.contains("shape") ||
       !j["shape"].is_array() || !j.contains("blocksize") || !j["blocksize"].is_number_integer()) {
-    return absl::DataLossError(absl::StrFormat("%s: %s%s is not an NF4 quant state: %s", origin,
-                                               name, kQuantStateSuffix, j.dump()));
-  }
-  if (!j.contains("nested_offset")) {
-    return absl::UnimplementedError(absl::StrFormat(
-        "%s: %s was saved without double quantization; hint: tune reads bnb-4bit checkpoints "
-        "made with bnb_4bit_use_double_quant=True",
-        origin, name));
+    return bad_state();
   }
 
   BnbNf4Tensor out;
+  out.double_quantized = j.contains("nested_offset");
+  out.dtype = j.value("dtype", "");
   Nf4Layout& layout = out.weights.layout;
   layout.numel = 1;
   for (const nlohmann::json& d : j["shape"]) {
     if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > (int64_t{1} << 40)) {
-      return absl::DataLossError(
-          absl::StrFormat("%s: %s has a bad shape %s", origin, name, j["shape"].dump()));
+      return bad_state();
     }
     out.shape.push_back(d.get<int64_t>());
     layout.numel *= out.shape.back();
   }
-  layout.block = j["blocksize"].get<int>();
-  layout.nested_block = j.value("nested_blocksize", 0);
-  if (layout.block < 64 || layout.block > 4096 || (layout.block & (layout.block - 1)) != 0 ||
-      layout.nested_block <= 0 || !j["nested_offset"].is_number()) {
-    return absl::DataLossError(
-        absl::StrFormat("%s: %s has an unsupported quant state %s", origin, name, j.dump()));
+  const int64_t block = j["blocksize"].get<int64_t>();
+  if (block < 64 || block > 4096 || (block & (block - 1)) != 0) return bad_state();
+  layout.block = static_cast<int>(block);
+  if (out.double_quantized) {
+    const nlohmann::json& nested = j.value("nested_blocksize", nlohmann::json());
+    if (!nested.is_number_integer() || nested.get<int64_t>() <= 0 ||
+        nested.get<int64_t>() > 65536 || !j["nested_offset"].is_number()) {
+      return bad_state();
+    }
+    layout.nested_block = nested.get<int>();
+    out.weights.offset = j["nested_offset"].get<float>();
   }
-  out.dtype = j.value("dtype", "");
-  out.weights.offset = j["nested_offset"].get<float>();
 
   if (packed->dtype != DType::kU8 ||
       static_cast<int64_t>(packed->nbytes) != layout.packed_bytes()) {
@@ -139,21 +149,27 @@ absl::StatusOr<BnbNf4Tensor> ReadBnbNf4(const formats::SafetensorsCheckpoint& ch
                         formats::DTypeName(packed->dtype), packed->nbytes, layout.packed_bytes(),
                         j["shape"].dump()));
   }
-  TUNE_ASSIGN_OR_RETURN(const TensorView* qabsmax,
-                        Companion(checkpoint, name, ".absmax", DType::kU8, layout.num_blocks()));
+  TUNE_ASSIGN_OR_RETURN(
+      const TensorView* absmax,
+      Companion(checkpoint, name, ".absmax", out.double_quantized ? DType::kU8 : DType::kF32,
+                layout.num_blocks()));
   TUNE_ASSIGN_OR_RETURN(const TensorView* quant_map,
                         Companion(checkpoint, name, ".quant_map", DType::kF32, 16));
-  TUNE_ASSIGN_OR_RETURN(
-      const TensorView* absmax2,
-      Companion(checkpoint, name, ".nested_absmax", DType::kF32, layout.num_nested_blocks()));
-  TUNE_ASSIGN_OR_RETURN(const TensorView* nested_map,
-                        Companion(checkpoint, name, ".nested_quant_map", DType::kF32, 256));
   if (std::memcmp(quant_map->data, kNf4Code.data(), sizeof(kNf4Code)) != 0) {
     return absl::DataLossError(
         absl::StrFormat("%s: %s.quant_map is not the NF4 code table", origin, name));
   }
   CopyTo(*packed, &out.weights.packed);
-  CopyTo(*qabsmax, &out.weights.qabsmax);
+  if (!out.double_quantized) {
+    CopyTo(*absmax, &out.absmax);
+    return out;
+  }
+  TUNE_ASSIGN_OR_RETURN(
+      const TensorView* absmax2,
+      Companion(checkpoint, name, ".nested_absmax", DType::kF32, layout.num_nested_blocks()));
+  TUNE_ASSIGN_OR_RETURN(const TensorView* nested_map,
+                        Companion(checkpoint, name, ".nested_quant_map", DType::kF32, 256));
+  CopyTo(*absmax, &out.weights.qabsmax);
   CopyTo(*absmax2, &out.weights.absmax2);
   std::memcpy(out.weights.nested_code.data(), nested_map->data, sizeof(out.weights.nested_code));
   return out;

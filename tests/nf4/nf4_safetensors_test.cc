@@ -62,6 +62,34 @@ TEST(BnbSafetensorsTest, WriteThenReadGivesBackEveryField) {
   EXPECT_EQ(read->weights.nested_code, t.weights.nested_code);
 }
 
+TEST(BnbSafetensorsTest, WithoutDoubleQuantizationAbsmaxIsF32) {
+  // transformers' default (bnb_4bit_use_double_quant=False): W.absmax is F32, no nested entries.
+  BnbNf4Tensor t = MakeTensor();
+  t.absmax.resize(t.weights.layout.num_blocks());
+  DequantizeAbsmax(t.weights, t.absmax.data());
+  t.double_quantized = false;
+  const std::string json = BnbQuantStateJson(t);
+  EXPECT_EQ(json, R"({"quant_type":"nf4","blocksize":64,"dtype":"bfloat16","shape":[33,65]})");
+  testing::TempDir dir;
+  SafetensorsWriter writer;
+  ASSERT_TRUE(AddBnbNf4(kName, t, json, &writer).ok());
+  ASSERT_TRUE(writer.Write(dir / "model.safetensors").ok());
+  auto checkpoint = SafetensorsCheckpoint::OpenFile(dir / "model.safetensors");
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(checkpoint->names().size(), 4u);
+  auto read = ReadBnbNf4(*checkpoint, kName);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_FALSE(read->double_quantized);
+  EXPECT_EQ(read->absmax, t.absmax);
+  EXPECT_EQ(read->weights.packed, t.weights.packed);
+  // Dequantizing from the f32 absmax gives what the double-quantized original gives.
+  std::vector<float> from_plain(33 * 65), from_nested(33 * 65);
+  DequantizeCodes(read->weights.packed.data(), read->absmax.data(), read->weights.layout,
+                  from_plain.data());
+  Dequantize(t.weights, from_nested.data());
+  EXPECT_EQ(from_plain, from_nested);
+}
+
 TEST(BnbSafetensorsTest, ShapeMustMatchTheQuantizedCount) {
   BnbNf4Tensor t = MakeTensor();
   t.shape = {33, 64};
@@ -112,11 +140,17 @@ TEST(BnbSafetensorsTest, RejectsWhatItCannotRead) {
               e[Join(kName, ".quant_state.bitsandbytes__nf4")].second = "{not json";
             }).code(),
             absl::StatusCode::kDataLoss);
+  // A state without nested_* keys announces f32 absmax; these are U8.
   EXPECT_EQ(ReadEdited([](auto& e) {
               e[Join(kName, ".quant_state.bitsandbytes__nf4")].second =
                   R"({"quant_type":"nf4","blocksize":64,"dtype":"bfloat16","shape":[33,65]})";
             }).code(),
-            absl::StatusCode::kUnimplemented);
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadEdited([](auto& e) {
+              std::string& json = e[Join(kName, ".quant_state.bitsandbytes__nf4")].second;
+              json.replace(json.find("\"blocksize\":64"), 14, "\"blocksize\":48");
+            }).code(),
+            absl::StatusCode::kDataLoss);
   EXPECT_EQ(ReadEdited([](auto& e) {
               auto node = e.extract(Join(kName, ".quant_state.bitsandbytes__nf4"));
               node.key() = Join(kName, ".quant_state.bitsandbytes__fp4");
