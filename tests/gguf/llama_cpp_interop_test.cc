@@ -1,7 +1,8 @@
-// Interop with real llama.cpp: the fixture's tiny Llama and its LoRA adapter are exported to
-// GGUF with tune_gguf, loaded by llama.cpp (node-llama-cpp 3.21.1, CPU prebuilt) and decoded
-// greedily; the tokens must equal Hugging Face's greedy output stored in reference.safetensors.
-// Skips, saying why, only when node or the pinned package is not installed.
+// Interop with real llama.cpp: each fixture's tiny model (llama, qwen2, qwen3, starcoder2) and
+// its LoRA adapter are exported to GGUF with tune_gguf, loaded by llama.cpp (node-llama-cpp
+// 3.21.1, CPU prebuilt) and decoded greedily; the tokens must equal Hugging Face's greedy
+// output stored in reference.safetensors. Skips, saying why, only when node or the pinned
+// package is not installed.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/gguf/node_tools.h"
-#include "tests/gguf/tiny_llama_gguf.h"
+#include "tests/gguf/tiny_model_gguf.h"
 #include "tests/support/temp_dir.h"
 
 namespace tune::gguf {
@@ -23,9 +24,9 @@ namespace {
 using ::tune::testing::FixturePath;
 using ::tune::testing::TempDir;
 
-std::vector<int64_t> ReferenceIds(const std::string& name) {
-  absl::StatusOr<formats::SafetensorsCheckpoint> ref = formats::SafetensorsCheckpoint::OpenFile(
-      FixturePath("tiny-llama") / "reference.safetensors");
+std::vector<int64_t> ReferenceIds(const std::string& model, const std::string& name) {
+  absl::StatusOr<formats::SafetensorsCheckpoint> ref =
+      formats::SafetensorsCheckpoint::OpenFile(FixturePath(model) / "reference.safetensors");
   EXPECT_TRUE(ref.ok()) << ref.status();
   const formats::TensorView* t = ref->Find(name);
   EXPECT_TRUE(t != nullptr && t->dtype == formats::DType::kI64) << name;
@@ -58,73 +59,84 @@ std::vector<int64_t> LlamaCppGreedy(const std::filesystem::path& model,
   return nlohmann::json::parse(output.substr(start)).at("tokens").get<std::vector<int64_t>>();
 }
 
-class LlamaCppInteropTest : public ::testing::Test {
+class LlamaCppInteropTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     const std::string missing = tune::testing::NodeToolsMissingReason();
     if (!missing.empty()) GTEST_SKIP() << missing;
   }
+  std::vector<int64_t> Reference(const std::string& name) {
+    return ReferenceIds(GetParam(), name);
+  }
   TempDir dir_;
-  const std::filesystem::path model_dir_ = FixturePath("tiny-llama");
+  const std::filesystem::path model_dir_ = FixturePath(GetParam());
 };
 
-TEST_F(LlamaCppInteropTest, F32ExportMatchesHuggingFaceGreedy) {
-  const auto path = dir_ / "tiny-llama-f32.gguf";
-  ASSERT_TRUE(tune::testing::WriteTinyLlamaGguf(model_dir_, FileType::kF32, path).ok());
-  const std::vector<int64_t> expected = ReferenceIds("greedy_output");
-  EXPECT_EQ(LlamaCppGreedy(path, ReferenceIds("greedy_prompt"), expected.size()), expected);
+TEST_P(LlamaCppInteropTest, F32ExportMatchesHuggingFaceGreedy) {
+  const auto path = dir_ / "model-f32.gguf";
+  absl::Status st = tune::testing::WriteTinyModelGguf(model_dir_, FileType::kF32, path);
+  ASSERT_TRUE(st.ok()) << st;
+  const std::vector<int64_t> expected = Reference("greedy_output");
+  EXPECT_EQ(LlamaCppGreedy(path, Reference("greedy_prompt"), expected.size()), expected);
 }
 
-TEST_F(LlamaCppInteropTest, LoraAdapterMatchesHuggingFaceGreedy) {
-  const auto base = dir_ / "tiny-llama-f32.gguf";
-  const auto lora = dir_ / "tiny-llama-lora.gguf";
-  ASSERT_TRUE(tune::testing::WriteTinyLlamaGguf(model_dir_, FileType::kF32, base).ok());
-  absl::Status st = tune::testing::WriteTinyLlamaLoraGguf(model_dir_, lora);
+TEST_P(LlamaCppInteropTest, LoraAdapterMatchesHuggingFaceGreedy) {
+  const auto base = dir_ / "model-f32.gguf";
+  const auto lora = dir_ / "lora.gguf";
+  ASSERT_TRUE(tune::testing::WriteTinyModelGguf(model_dir_, FileType::kF32, base).ok());
+  absl::Status st = tune::testing::WriteTinyLoraGguf(model_dir_, lora);
   ASSERT_TRUE(st.ok()) << st;
 
   absl::StatusOr<GgufFile> file = GgufFile::Open(lora);
   ASSERT_TRUE(file.ok()) << file.status();
   absl::StatusOr<LoraAdapter> adapter = ReadLoraAdapter(*file);
   ASSERT_TRUE(adapter.ok()) << adapter.status();
-  EXPECT_EQ(adapter->architecture, "llama");
   EXPECT_EQ(adapter->alpha, 16.0f);
-  EXPECT_EQ(adapter->pairs.size(), 14u);  // 7 modules x 2 layers
+  EXPECT_EQ(adapter->pairs.size(), GetParam() == "tiny-starcoder2" ? 12u : 14u);
 
-  const std::vector<int64_t> expected = ReferenceIds("lora_greedy_output");
-  EXPECT_EQ(LlamaCppGreedy(base, ReferenceIds("greedy_prompt"), expected.size(), lora),
-            expected);
+  const std::vector<int64_t> expected = Reference("lora_greedy_output");
+  EXPECT_EQ(LlamaCppGreedy(base, Reference("greedy_prompt"), expected.size(), lora), expected);
 }
 
 // Quantized exports: llama.cpp must load every type tune writes (Q8_0; Q4_K_M, whose 64- and
-// 128-wide rows fall back to Q5_0 / Q8_0) and generate in-vocabulary tokens. Greedy equality
-// with the float model is not expected after quantization, so the agreement is printed.
-TEST_F(LlamaCppInteropTest, QuantizedExportsLoadAndGenerate) {
-  const std::vector<int64_t> expected = ReferenceIds("greedy_output");
+// 128-wide rows fall back to Q5_0 / Q8_0; F16; BF16) and generate in-vocabulary tokens.
+// Greedy equality with the float model is not expected after 4-5 bit quantization, so the
+// agreement is printed.
+TEST_P(LlamaCppInteropTest, QuantizedExportsLoadAndGenerate) {
+  const std::vector<int64_t> expected = Reference("greedy_output");
   for (FileType ftype : {FileType::kQ8_0, FileType::kQ4_K_M, FileType::kF16, FileType::kBF16}) {
     SCOPED_TRACE(std::string(FileTypeName(ftype)));
-    const auto path = dir_ / absl::StrFormat("tiny-llama-%s.gguf", FileTypeName(ftype));
-    ASSERT_TRUE(tune::testing::WriteTinyLlamaGguf(model_dir_, ftype, path).ok());
+    const auto path = dir_ / absl::StrFormat("model-%s.gguf", FileTypeName(ftype));
+    ASSERT_TRUE(tune::testing::WriteTinyModelGguf(model_dir_, ftype, path).ok());
     absl::StatusOr<GgufFile> file = GgufFile::Open(path);
     ASSERT_TRUE(file.ok()) << file.status();
     if (ftype == FileType::kQ4_K_M) {
-      // 64/128-wide rows: Q4_K -> Q5_0, Q6_K (output; ffn_down of layer 1, the last of 2,
-      // which use_more_bits picks) -> Q8_0; norms F32.
+      // 64/128-wide rows: Q4_K -> Q5_0; Q6_K (ffn_down of layer 1, the last of 2, which
+      // use_more_bits picks; the output or tied token_embd) -> Q8_0; norms F32.
       EXPECT_EQ(file->FindTensor("blk.1.attn_q.weight")->type, GgmlType::kQ5_0);
       EXPECT_EQ(file->FindTensor("blk.0.ffn_down.weight")->type, GgmlType::kQ5_0);
       EXPECT_EQ(file->FindTensor("blk.1.ffn_down.weight")->type, GgmlType::kQ8_0);
-      EXPECT_EQ(file->FindTensor("output.weight")->type, GgmlType::kQ8_0);
+      const TensorInfo* output = file->FindTensor("output.weight");
+      EXPECT_EQ((output ? output : file->FindTensor("token_embd.weight"))->type, GgmlType::kQ8_0);
       EXPECT_EQ(file->FindTensor("blk.0.attn_norm.weight")->type, GgmlType::kF32);
     }
     const std::vector<int64_t> got =
-        LlamaCppGreedy(path, ReferenceIds("greedy_prompt"), expected.size());
+        LlamaCppGreedy(path, Reference("greedy_prompt"), expected.size());
     ASSERT_EQ(got.size(), expected.size());
     size_t agree = 0;
     while (agree < got.size() && got[agree] == expected[agree]) ++agree;
     for (int64_t id : got) EXPECT_TRUE(id >= 0 && id < 512) << id;
-    std::printf("%-7s first %zu of %zu greedy tokens equal HF f32\n",
+    std::printf("%-16s %-7s first %zu of %zu greedy tokens equal HF f32\n", GetParam().c_str(),
                 std::string(FileTypeName(ftype)).c_str(), agree, got.size());
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(TinyModels, LlamaCppInteropTest,
+                         ::testing::Values("tiny-llama", "tiny-qwen2", "tiny-qwen3",
+                                           "tiny-starcoder2"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param.substr(std::string_view("tiny-").size());
+                         });
 
 }  // namespace
 }  // namespace tune::gguf
