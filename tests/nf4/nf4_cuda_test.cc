@@ -14,16 +14,19 @@
 namespace tune::nf4::cuda {
 namespace {
 
-#define SKIP_WITHOUT_GPU()                                                        \
-  do {                                                                            \
-    int devices = 0;                                                              \
-    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {            \
-      cudaGetLastError(); /* clear the sticky "no device" error */                \
-      GTEST_SKIP() << "no CUDA device: GPU dequantization is not exercised here"; \
-    }                                                                             \
-  } while (0)
+bool HasGpu() {
+  int devices = 0;
+  const bool found = cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
+  cudaGetLastError();  // clear the "no device" error so it cannot leak into a later check
+  return found;
+}
 
-#define ASSERT_CUDA_OK(expr) ASSERT_EQ((expr), cudaSuccess) << cudaGetErrorString(expr)
+// Evaluates `expr` once (it launches a kernel).
+#define ASSERT_CUDA_OK(expr)                                      \
+  do {                                                            \
+    const cudaError_t status = (expr);                            \
+    ASSERT_EQ(status, cudaSuccess) << cudaGetErrorString(status); \
+  } while (0)
 
 // A device copy of a host vector, freed with the object.
 template <typename T>
@@ -83,7 +86,7 @@ struct DeviceCopy {
 class DequantizeCudaTest : public ::testing::TestWithParam<int64_t> {};
 
 TEST_P(DequantizeCudaTest, Bf16AndF32MatchTheCpuBitForBit) {
-  SKIP_WITHOUT_GPU();
+  if (!HasGpu()) GTEST_SKIP() << "no CUDA device: GPU dequantization is not exercised here";
   const Nf4Weights q = QuantizedGaussian(GetParam());
   const DeviceCopy dev(q);
   const int64_t n = q.layout.numel;
