@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 
 namespace tune::gguf {
@@ -148,8 +149,12 @@ TEST(QuantsTest, DequantizedErrorNoWorseThanGgml) {
     };
     const double cos_rmse = roundtrip(cosine, 4096);
     const double gauss_rel = roundtrip(gauss, 4096) / gauss_std;
-    std::printf("%-6s %14.6f %14.6f %16.4f %16.4f\n", std::string(GgmlTypeName(c.type)).c_str(),
-                cos_rmse, c.ggml_cos_rmse, gauss_rel, c.ggml_gauss_rel);
+    auto published = [](double v, int decimals) {
+      return std::isnan(v) ? std::string("-") : absl::StrFormat("%.*f", decimals, v);
+    };
+    std::printf("%-6s %14.6f %14s %16.4f %16s\n", std::string(GgmlTypeName(c.type)).c_str(),
+                cos_rmse, published(c.ggml_cos_rmse, 6).c_str(), gauss_rel,
+                published(c.ggml_gauss_rel, 4).c_str());
     if (!std::isnan(c.ggml_cos_rmse)) {
       EXPECT_LE(cos_rmse, c.ggml_cos_rmse + 0.5e-6 * 64);
     }
