@@ -15,6 +15,7 @@
 #include "tokenizer/loaders.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/unicode.h"
+#include "tokenizer/word_cache.h"
 
 namespace tune::tokenizer {
 
@@ -26,34 +27,12 @@ using internal::PreTokenizer;
 namespace {
 
 constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // ▁
-// Distinct words a thread remembers; code repeats its identifiers, so most words hit.
-constexpr size_t kMaxCachedWords = 1 << 17;
-
 // Per-call scratch buffers.
 struct EncodeState {
   std::vector<internal::Piece> pieces;
   std::vector<int32_t> symbols;
   std::deque<std::string> texts;  // normalized segments, alive until the call returns
 };
-
-// Words this thread has encoded with one tokenizer (`owner`, a Tokenizer::Impl::instance).
-// Thread-local, so Encode stays lock-free and const; reset when full or when the thread moves
-// to another tokenizer.
-struct WordCache {
-  uint64_t owner = 0;
-  absl::flat_hash_map<std::string, std::pair<uint32_t, uint32_t>> words;  // -> span of ids
-  std::vector<int32_t> ids;
-};
-
-WordCache& ThreadWordCache(uint64_t owner) {
-  thread_local WordCache cache;
-  if (cache.owner != owner || cache.words.size() >= kMaxCachedWords) {
-    cache.owner = owner;
-    cache.words.clear();
-    cache.ids.clear();
-  }
-  return cache;
-}
 
 std::atomic<uint64_t> next_instance{1};
 
@@ -83,7 +62,7 @@ class Fnv {
 }  // namespace
 
 struct Tokenizer::Impl {
-  const uint64_t instance = next_instance.fetch_add(1);  // keys the thread-local word caches
+  const uint64_t instance = next_instance.fetch_add(1);  // owner of thread WordCaches
   VocabData vocab;
   FimTokens fim;
   std::optional<PreTokenizer> pre;  // byte-level BPE only
@@ -110,9 +89,6 @@ struct Tokenizer::Impl {
                            EncodeState& state) const;
   void EncodeSentencePieceWord(std::string_view word, std::vector<int32_t>& out,
                                EncodeState& state) const;
-  // Appends the cached ids of `word` and returns true, if cached.
-  bool FromCache(std::string_view word, std::vector<int32_t>& out, EncodeState& state) const;
-  void ToCache(std::string_view word, EncodeState& state) const;
 };
 
 namespace {
@@ -280,24 +256,6 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
   return absl::OkStatus();
 }
 
-bool Tokenizer::Impl::FromCache(std::string_view word, std::vector<int32_t>& out,
-                                EncodeState&) const {
-  WordCache& cache = ThreadWordCache(instance);
-  // Abseil's string_view is not std::string_view in this build.
-  auto it = cache.words.find(absl::string_view(word.data(), word.size()));
-  if (it == cache.words.end()) return false;
-  out.insert(out.end(), cache.ids.begin() + it->second.first,
-             cache.ids.begin() + it->second.first + it->second.second);
-  return true;
-}
-
-void Tokenizer::Impl::ToCache(std::string_view word, EncodeState& state) const {
-  WordCache& cache = ThreadWordCache(instance);
-  cache.words.emplace(std::string(word), std::pair{static_cast<uint32_t>(cache.ids.size()),
-                                                   static_cast<uint32_t>(state.symbols.size())});
-  cache.ids.insert(cache.ids.end(), state.symbols.begin(), state.symbols.end());
-}
-
 void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int32_t>& out,
                                           EncodeState& state) const {
   if (ignore_merges) {
@@ -308,7 +266,8 @@ void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int
   }
   // Words of one or two bytes merge at most once: cheaper than a cache lookup.
   const bool cacheable = word.size() > 2;
-  if (cacheable && FromCache(word, out, state)) return;
+  internal::WordCache& cache = internal::WordCache::ForThread(instance);
+  if (cacheable && cache.Find(word, out)) return;
   std::vector<int32_t>& symbols = state.symbols;
   symbols.clear();
   for (char c : word) {
@@ -321,12 +280,13 @@ void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int
   }
   merges.Apply(symbols);
   out.insert(out.end(), symbols.begin(), symbols.end());
-  if (cacheable) ToCache(word, state);
+  if (cacheable) cache.Insert(word, symbols);
 }
 
 void Tokenizer::Impl::EncodeSentencePieceWord(std::string_view word, std::vector<int32_t>& out,
                                               EncodeState& state) const {
-  if (FromCache(word, out, state)) return;
+  internal::WordCache& cache = internal::WordCache::ForThread(instance);
+  if (cache.Find(word, out)) return;
   std::vector<int32_t>& symbols = state.symbols;
   symbols.clear();
   for (size_t pos = 0; pos < word.size();) {
@@ -344,7 +304,7 @@ void Tokenizer::Impl::EncodeSentencePieceWord(std::string_view word, std::vector
   }
   merges.Apply(symbols);
   out.insert(out.end(), symbols.begin(), symbols.end());
-  ToCache(word, state);
+  cache.Insert(word, symbols);
 }
 
 void Tokenizer::Impl::EncodeSegment(std::string_view segment, std::vector<int32_t>& out,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <vector>
 
 #include "tokenizer/unicode_tables.h"
@@ -94,13 +95,27 @@ uint8_t NonAsciiCategory(uint32_t cp) {
   return (it - 1)->flags;
 }
 
-bool NormalizeNfc(std::string_view text, std::string& out) {
-  // Every code point below U+0300 is NFC-stable with class 0; only bytes >= 0xCC can start a
-  // larger one.
-  if (std::none_of(text.begin(), text.end(),
-                   [](char c) { return static_cast<uint8_t>(c) >= 0xCC; })) {
-    return false;
+// Whether `text` has a code point of U+0300 or above (a byte >= 0xCC), checked 8 bytes at a
+// time over the ASCII runs that make up most code.
+bool HasCodepointFrom0300(std::string_view text) {
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    if ((w & 0x8080808080808080ULL) == 0) continue;
+    for (size_t j = i; j < i + 8; ++j) {
+      if (static_cast<uint8_t>(text[j]) >= 0xCC) return true;
+    }
   }
+  for (; i < text.size(); ++i) {
+    if (static_cast<uint8_t>(text[i]) >= 0xCC) return true;
+  }
+  return false;
+}
+
+bool NormalizeNfc(std::string_view text, std::string& out) {
+  // Every code point below U+0300 is NFC-stable with class 0.
+  if (!HasCodepointFrom0300(text)) return false;
   std::vector<uint32_t> decomposed;
   decomposed.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
