@@ -2,9 +2,10 @@
 //
 // Layout: header, metadata in insertion order, tensor infos (dims in ggml order, ne[0] = row
 // length), then, when there are tensors, zero padding to the alignment and each tensor's bytes
-// padded to the alignment (the last one too, as gguf_writer.py does). The alignment is general.alignment when set (a
-// u32 power of two), else 32. Write() streams through core::AtomicFileWriter, so a crash or a
-// full disk mid-write leaves the previous file (or none), never a truncated GGUF.
+// padded to the alignment (the last one too, as gguf_writer.py does). The alignment is
+// general.alignment when set (a u32 power of two), else 32. Write() streams through
+// core::AtomicFileWriter, so a crash or a full disk mid-write leaves the previous file (or
+// none), never a truncated GGUF.
 #pragma once
 
 #include <cstdint>

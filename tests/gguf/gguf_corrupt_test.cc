@@ -184,9 +184,10 @@ TEST_F(GgufCorruptTest, StructuralRules) {
               absl::StatusCode::kDataLoss, "duplicate key");
   ExpectError(Bytes().Header(0, 1).Str("").Put<int32_t>(4).Put<uint32_t>(1).str(),
               absl::StatusCode::kDataLoss, "empty key");
-  ExpectError(Bytes().Header(0, 1).Str("general.alignment").Put<int32_t>(4).Put<uint32_t>(48).str(),
+  const std::string align_key = Bytes().Header(0, 1).Str("general.alignment").str();
+  ExpectError(align_key + Bytes().Put<int32_t>(4).Put<uint32_t>(48).str(),
               absl::StatusCode::kDataLoss, "power of two");
-  ExpectError(Bytes().Header(0, 1).Str("general.alignment").Put<int32_t>(10).Put<uint64_t>(32).str(),
+  ExpectError(align_key + Bytes().Put<int32_t>(10).Put<uint64_t>(32).str(),
               absl::StatusCode::kDataLoss, "general.alignment");
   ExpectError(Bytes().Header(2, 0).Info("a", 8, 0, 0).Info("a", 8, 0, 32).PadTo(32).Data(64).str(),
               absl::StatusCode::kDataLoss, "duplicate tensor name");

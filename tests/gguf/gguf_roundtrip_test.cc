@@ -117,6 +117,7 @@ TEST(GgufRoundTripTest, MetadataAndTensorsComeBackIdentical) {
     EXPECT_EQ(t.name, expected[i].name);
     EXPECT_EQ(t.type, expected[i].type);
     EXPECT_EQ(t.ne, expected[i].ne);
+    EXPECT_EQ(t.numel(), i == 0 ? 3 : 512 * 3);
     EXPECT_EQ(t.offset % 64, 0u);
     EXPECT_EQ(file->TensorData(t), expected[i].bytes);
   }
