@@ -87,7 +87,9 @@ absl::StatusOr<Value> ReadArray(Cursor& in, std::string_view field, uint64_t cou
   constexpr uint64_t kMinBytes = std::is_same_v<T, std::string> ? 8 : sizeof(T);
   TUNE_RETURN_IF_ERROR(in.CheckCount(field, count, kMinBytes));
   std::vector<T> out;
-  out.reserve(count);
+  // Reserving is safe where the count check bounds the allocation by the bytes left; a string
+  // object is larger than its 8-byte length prefix, so corrupt counts could inflate it.
+  if constexpr (!std::is_same_v<T, std::string>) out.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
     TUNE_ASSIGN_OR_RETURN(Value v, ReadScalar<T>(in, field));
     out.push_back(std::get<T>(std::move(v)));
@@ -168,7 +170,6 @@ absl::Status GgufFile::Parse() {
   TUNE_RETURN_IF_ERROR(in.CheckCount("metadata count", n_kv, 14));
 
   std::set<std::string, std::less<>> keys;
-  metadata_.reserve(n_kv);
   for (uint64_t i = 0; i < n_kv; ++i) {
     TUNE_ASSIGN_OR_RETURN(std::string key,
                           in.ReadString(absl::StrFormat("metadata key #%d", i)));
@@ -194,7 +195,6 @@ absl::Status GgufFile::Parse() {
   // offset (8).
   TUNE_RETURN_IF_ERROR(in.CheckCount("tensor count", n_tensors, 33));
   std::set<std::string, std::less<>> names;
-  tensors_.reserve(n_tensors);
   uint64_t expected_offset = 0;
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo t;
