@@ -18,7 +18,7 @@ std::string NodeToolsMissingReason() {
   }
   if (!std::filesystem::exists(NodePrefix() / "node_modules/node-llama-cpp/package.json") ||
       !std::filesystem::exists(LlamaCppBinDir() / "libggml-base.so")) {
-    return "node-llama-cpp (llama.cpp CPU prebuilt) is not installed in " +
+    return "node-llama-cpp with its linux-x64 CPU prebuilt of llama.cpp is not installed in " +
            NodePrefix().string() + "; run scripts/install-node-tools.sh";
   }
   return "";

@@ -9,7 +9,8 @@ namespace tune::testing {
 
 // <source>/.cache/node: the npm prefix the install script uses.
 std::filesystem::path NodePrefix();
-// The directory holding libggml-base.so and llama-addon.node for this host.
+// The directory holding libggml-base.so and llama-addon.node of the linux-x64 prebuilt (the
+// dev container and CI; other hosts report the tools as missing).
 std::filesystem::path LlamaCppBinDir();
 // Empty when node and the pinned node-llama-cpp are usable; otherwise why not, naming the
 // command that fixes it.
