@@ -16,6 +16,8 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // ▁
+constexpr std::string_view kFullWidthOpen = "<\xEF\xBD\x9C";    // <｜ (DeepSeek)
+constexpr std::string_view kFullWidthClose = "\xEF\xBD\x9C>";   // ｜>
 
 std::string Str(const Json& j, std::string_view key) {
   auto it = j.find(key);
@@ -189,7 +191,13 @@ absl::StatusOr<VocabData> ReadHfTokenizerJson(const std::filesystem::path& path,
   for (const Json& a : added) {
     const int32_t id = a["id"].get<int32_t>();
     v.tokens[id] = Str(a, "content");
-    v.types[id] = a.value("special", false) ? TokenType::kControl : TokenType::kUserDefined;
+    // Like llama.cpp's converter: special tokens, and ones that look like control tokens
+    // (Qwen marks its FIM tokens non-special), are control; the rest user-defined.
+    const std::string& t = v.tokens[id];
+    const bool control_looking = (t.starts_with("<|") && t.ends_with("|>")) ||
+                                 (t.starts_with(kFullWidthOpen) && t.ends_with(kFullWidthClose));
+    v.types[id] = a.value("special", false) || control_looking ? TokenType::kControl
+                                                               : TokenType::kUserDefined;
     ids[v.tokens[id]] = id;
   }
   if (std::string unk = Str(model, "unk_token"); !unk.empty()) {

@@ -76,7 +76,12 @@ struct Tokenizer::Impl {
   // Byte-level: the token of each byte. SentencePiece: the <0xXX> fallback tokens.
   std::array<int32_t, 256> byte_ids;
   BpeMerges merges;
+  // Tokens matched in text with parse_special: control, user-defined and unknown tokens.
   AddedTokenMatcher specials;
+  // Tokens matched in text always, as HF and libsentencepiece do: user-defined vocabulary
+  // shortcuts (Gemma's whitespace runs, Qwen's <think>), but never a FIM / repo-level or
+  // bos/eos/pad token, so file text cannot inject those.
+  AddedTokenMatcher user_defined;
   // SentencePiece: no piece contains "x▁" (x != ▁), so merges never cross the start of a ▁ run
   // and text can be cut there into words (cacheable, short) with identical results.
   bool split_words = false;
@@ -237,6 +242,15 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
 
   fim = v.fim;
   internal::DiscoverFimTokens(v, fim);
+  for (int32_t id = 0; id < n; ++id) {
+    if (v.types[id] != TokenType::kUserDefined) continue;
+    bool reserved = false;
+    for (const auto& r : {fim.prefix, fim.middle, fim.suffix, fim.pad, fim.repo_name,
+                          fim.file_sep, fim.eot, v.bos, v.eos, v.pad}) {
+      reserved = reserved || r == id;
+    }
+    if (!reserved) user_defined.Add(v.tokens[id], id);
+  }
 
   Fnv a;
   a.AddRaw(static_cast<int>(v.model));
@@ -410,12 +424,13 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool parse_special
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 1);
   EncodeState state;
-  if (!parse_special || impl_->specials.empty()) {
+  const AddedTokenMatcher& matcher = parse_special ? impl_->specials : impl_->user_defined;
+  if (matcher.empty()) {
     impl_->EncodeSegment(text, out, state);
     return out;
   }
   for (size_t pos = 0;;) {
-    const AddedTokenMatcher::Match m = impl_->specials.Find(text, pos);
+    const AddedTokenMatcher::Match m = matcher.Find(text, pos);
     impl_->EncodeSegment(text.substr(pos, m.offset - pos), out, state);
     if (m.id < 0) break;
     out.push_back(m.id);

@@ -90,9 +90,12 @@ class Tokenizer {
   Tokenizer& operator=(const Tokenizer&) = delete;
 
   // Token ids of `text`, without BOS/EOS (callers add bos_id() when add_bos()).
-  // parse_special=false: text that looks like `<|fim_prefix|>` is encoded as plain text (ingest
-  // uses this so source files cannot inject control tokens); true: Hugging Face's behaviour,
-  // every added / control / user-defined token written in the text is matched (leftmost longest).
+  // parse_special=false: control tokens written in the text, FIM / repo-level tokens included
+  // (`<|fim_prefix|>`, `<fim_prefix>`), are encoded as plain text, so source files cannot inject
+  // them (ingest); user-defined vocabulary tokens (Gemma's whitespace runs, Qwen's `<think>`)
+  // are still matched, as Hugging Face and libsentencepiece always do. true: Hugging Face's
+  // behaviour, every added / control / user-defined token written in the text is matched
+  // (leftmost, longest).
   // Any byte string is accepted: invalid UTF-8 and NUL bytes are encoded as their bytes (byte
   // tokens, or the unknown token when the vocabulary has neither).
   std::vector<int32_t> Encode(std::string_view text, bool parse_special = false) const;

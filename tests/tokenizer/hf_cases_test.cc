@@ -86,16 +86,21 @@ TEST(HfCases, Llama2SpecialIdsAndNoFim) {
   EXPECT_EQ((*tok)->fim().prefix, std::nullopt);
 }
 
-// Ingest encodes file text with parse_special=false: a file mentioning a control token must not
-// produce its id, and decoding gives the text back.
+// Ingest encodes file text with parse_special=false: a file mentioning a control or FIM token
+// must not produce its id, and decoding gives the text back. Qwen's FIM tokens are marked
+// non-special in tokenizer.json; they count as control tokens all the same. User-defined
+// vocabulary tokens such as <think> are matched as HF does.
 TEST(HfCases, ParseSpecialOffEncodesMarkersAsText) {
   auto tok = Tokenizer::Load(tune::testing::FixturePath("tokenizers/qwen3"));
   ASSERT_TRUE(tok.ok()) << tok.status();
-  const std::string text = "x = '<|fim_prefix|><|endoftext|><think>'";
+  const std::string text = "x = '<|fim_prefix|><|endoftext|><|file_sep|><think>'";
   const std::vector<int32_t> plain = (*tok)->Encode(text);
-  for (int32_t id : {151659, 151643, 151667}) EXPECT_THAT(plain, Not(Contains(id)));
+  for (int32_t id : {151659, 151643, 151664}) EXPECT_THAT(plain, Not(Contains(id)));
+  EXPECT_THAT(plain, Contains(151667));  // <think>
   EXPECT_EQ((*tok)->Decode(plain), text);
   EXPECT_THAT((*tok)->Encode(text, true), Contains(151659));
+  EXPECT_EQ((*tok)->vocab().types[151659], TokenType::kControl);
+  EXPECT_EQ((*tok)->vocab().types[151667], TokenType::kUserDefined);
 }
 
 TEST(HfCases, FingerprintDiffersAcrossTokenizersAndIsStable) {
