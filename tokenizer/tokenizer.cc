@@ -27,6 +27,7 @@ using internal::PreTokenizer;
 namespace {
 
 constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // ▁
+
 // Per-call scratch buffers.
 struct EncodeState {
   std::vector<internal::Piece> pieces;
@@ -117,8 +118,11 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
   if (!v.scores.empty() && v.scores.size() != v.tokens.size()) {
     return Invalid(absl::StrFormat("%d scores for %d tokens", v.scores.size(), n));
   }
-  for (const auto& [name, id] : {std::pair{"bos", v.bos}, {"eos", v.eos}, {"unk", v.unk},
-                                 {"pad", v.pad}}) {
+  for (const auto& [name, id] :
+       {std::pair{"bos", v.bos}, {"eos", v.eos}, {"unk", v.unk}, {"pad", v.pad},
+        {"fim prefix", v.fim.prefix}, {"fim middle", v.fim.middle}, {"fim suffix", v.fim.suffix},
+        {"fim pad", v.fim.pad}, {"repo_name", v.fim.repo_name}, {"file_sep", v.fim.file_sep},
+        {"eot", v.fim.eot}}) {
     if (id && (*id < 0 || *id >= n)) return Invalid(absl::StrFormat("%s id %d", name, *id));
   }
   const bool byte_level = v.model == ModelKind::kByteLevelBpe;
@@ -127,7 +131,7 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
     if (!kind) {
       return absl::UnimplementedError(absl::StrFormat(
           "%s: byte-level pre-tokenizer '%s' is not supported; hint: supported are qwen2, "
-          "llama-bpe, gpt-2 and starcoder",
+          "llama-bpe, gpt-2, starcoder and deepseek-coder",
           origin.string(), v.pre));
     }
     pre.emplace(*kind);
@@ -387,6 +391,12 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromVocab(VocabData vocab)
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const fs::path& path) {
   fs::path file = path;
   std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return absl::NotFoundError(absl::StrFormat(
+        "%s: no such tokenizer file or directory; hint: pass a Hugging Face model directory, "
+        "tokenizer.json or tokenizer.model",
+        path.string()));
+  }
   if (fs::is_directory(path, ec)) {
     file = path / "tokenizer.json";
     if (!fs::exists(file, ec)) file = path / "tokenizer.model";

@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "core/file.h"
 #include "tests/support/temp_dir.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
@@ -112,6 +113,50 @@ TEST(Robustness, FuzzEncodeDecode) {
     EXPECT_GT(iterations, 100) << name;
     std::printf("%s: %lld fuzz inputs\n", name.c_str(), static_cast<long long>(iterations));
   }
+}
+
+// Broken files are errors naming the file, never crashes; mutated tokenizer.model files are
+// either rejected or load into a tokenizer that encodes.
+TEST(Robustness, MalformedFilesAreErrors) {
+  tune::testing::TempDir dir;
+  auto load = [&](const std::string& name, const std::string& contents) {
+    tune::testing::WriteTestFile(dir / name, contents);
+    return Tokenizer::Load(dir / name).status();
+  };
+  for (const std::string json :
+       {"{", "[]", R"({"model": {"type": "Unigram"}})",
+        R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]},
+            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false}})",
+        R"({"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []},
+            "pre_tokenizer": {"type": "ByteLevel"}})",
+        R"({"model": {"type": "BPE", "vocab": {}, "merges": []},
+            "pre_tokenizer": {"type": "Whitespace"}})"}) {
+    const absl::Status status = load("tokenizer.json", json);
+    EXPECT_FALSE(status.ok()) << json;
+    EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("tokenizer.json")) << json;
+  }
+  auto model = core::ReadFile(tune::testing::FixturePath("tiny-llama/tokenizer.model"));
+  ASSERT_TRUE(model.ok());
+  EXPECT_FALSE(load("tokenizer.model", model->substr(0, model->size() / 2)).ok());
+  EXPECT_FALSE(load("tokenizer.model", "\xff\xff\xff").ok());
+  EXPECT_FALSE(load("tokenizer.txt", "x").ok());
+  EXPECT_EQ(Tokenizer::Load(dir / "missing").status().code(), absl::StatusCode::kNotFound);
+
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<size_t> where(0, model->size() - 1);
+  std::uniform_int_distribution<int> byte(0, 255);
+  int loaded = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string mutated = *model;
+    for (int k = 0; k < 3; ++k) mutated[where(rng)] = static_cast<char>(byte(rng));
+    tune::testing::WriteTestFile(dir / "m.model", mutated);
+    auto tok = Tokenizer::Load(dir / "m.model");
+    if (!tok.ok()) continue;
+    ++loaded;
+    const std::vector<int32_t> ids = (*tok)->Encode("int main() { return 0; }\n");
+    for (int32_t id : ids) ASSERT_TRUE(id >= 0 && id < (*tok)->vocab_size());
+  }
+  EXPECT_GT(loaded, 0);
 }
 
 // Encode is const and keeps its word cache per thread: threads and interleaved tokenizers must

@@ -78,6 +78,9 @@ TEST(SyntheticCases, VocabDataFimOverrideAndUnknownPre) {
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ((*rebuilt)->fim().eot, 7);
   EXPECT_EQ((*rebuilt)->fim().prefix, (*tok)->fim().prefix);
+  vocab.fim.eot = 1 << 30;
+  EXPECT_EQ(Tokenizer::FromVocab(vocab).status().code(), absl::StatusCode::kInvalidArgument);
+  vocab.fim.eot = 7;
   vocab.pre = "deepseek-llm";
   EXPECT_EQ(Tokenizer::FromVocab(vocab).status().code(), absl::StatusCode::kUnimplemented);
 }
