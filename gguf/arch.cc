@@ -84,17 +84,17 @@ std::string_view ArchName(Arch arch) {
 }
 
 absl::Status SetArchMetadata(GgufWriter& writer, Arch arch, const HParams& hp) {
-  for (uint32_t v : {hp.n_layer, hp.n_ctx, hp.n_embd, hp.n_ff, hp.n_head, hp.n_head_kv,
-                     hp.head_dim, hp.n_vocab}) {
+  for (uint32_t v : {hp.n_layer, hp.n_ctx, hp.n_embd, hp.n_ff, hp.n_head, hp.n_head_kv, hp.head_dim,
+                     hp.n_vocab}) {
     if (v == 0) {
       return absl::InvalidArgumentError(
           "gguf hyperparameters must all be positive; hint: check config.json");
     }
   }
   if (hp.n_head % hp.n_head_kv != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "num_attention_heads %d is not a multiple of num_key_value_heads %d", hp.n_head,
-        hp.n_head_kv));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("num_attention_heads %d is not a multiple of num_key_value_heads %d",
+                        hp.n_head, hp.n_head_kv));
   }
   const std::string a(ArchName(arch));
   const std::string eps_key = arch == Arch::kStarcoder2 ? "attention.layer_norm_epsilon"

@@ -23,9 +23,10 @@ class Cursor {
   uint64_t remaining() const { return bytes_.size() - pos_; }
 
   absl::Status Corrupt(std::string_view field, std::string_view problem) const {
-    return absl::DataLossError(absl::StrFormat("%s: %s at byte %d: %s; hint: the file is corrupt "
-                                               "or truncated, export or download it again",
-                                               path_.string(), field, pos_, problem));
+    return absl::DataLossError(
+        absl::StrFormat("%s: %s at byte %d: %s; hint: the file is corrupt "
+                        "or truncated, export or download it again",
+                        path_.string(), field, pos_, problem));
   }
 
   template <typename T>
@@ -101,18 +102,30 @@ absl::StatusOr<Value> ReadArray(Cursor& in, std::string_view field, uint64_t cou
 template <typename Fn>
 absl::StatusOr<Value> DispatchScalar(int32_t type, Cursor& in, std::string_view field, Fn&& fn) {
   switch (static_cast<ValueType>(type)) {
-    case ValueType::kUint8: return fn.template operator()<uint8_t>();
-    case ValueType::kInt8: return fn.template operator()<int8_t>();
-    case ValueType::kUint16: return fn.template operator()<uint16_t>();
-    case ValueType::kInt16: return fn.template operator()<int16_t>();
-    case ValueType::kUint32: return fn.template operator()<uint32_t>();
-    case ValueType::kInt32: return fn.template operator()<int32_t>();
-    case ValueType::kFloat32: return fn.template operator()<float>();
-    case ValueType::kBool: return fn.template operator()<bool>();
-    case ValueType::kString: return fn.template operator()<std::string>();
-    case ValueType::kUint64: return fn.template operator()<uint64_t>();
-    case ValueType::kInt64: return fn.template operator()<int64_t>();
-    case ValueType::kFloat64: return fn.template operator()<double>();
+    case ValueType::kUint8:
+      return fn.template operator()<uint8_t>();
+    case ValueType::kInt8:
+      return fn.template operator()<int8_t>();
+    case ValueType::kUint16:
+      return fn.template operator()<uint16_t>();
+    case ValueType::kInt16:
+      return fn.template operator()<int16_t>();
+    case ValueType::kUint32:
+      return fn.template operator()<uint32_t>();
+    case ValueType::kInt32:
+      return fn.template operator()<int32_t>();
+    case ValueType::kFloat32:
+      return fn.template operator()<float>();
+    case ValueType::kBool:
+      return fn.template operator()<bool>();
+    case ValueType::kString:
+      return fn.template operator()<std::string>();
+    case ValueType::kUint64:
+      return fn.template operator()<uint64_t>();
+    case ValueType::kInt64:
+      return fn.template operator()<int64_t>();
+    case ValueType::kFloat64:
+      return fn.template operator()<double>();
     case ValueType::kArray:
       return absl::UnimplementedError(absl::StrFormat(
           "%s: %s: arrays of arrays are not supported (as in ggml)", in.path().string(), field));
@@ -171,8 +184,7 @@ absl::Status GgufFile::Parse() {
 
   std::set<std::string, std::less<>> keys;
   for (uint64_t i = 0; i < n_kv; ++i) {
-    TUNE_ASSIGN_OR_RETURN(std::string key,
-                          in.ReadString(absl::StrFormat("metadata key #%d", i)));
+    TUNE_ASSIGN_OR_RETURN(std::string key, in.ReadString(absl::StrFormat("metadata key #%d", i)));
     if (key.empty()) return in.Corrupt(absl::StrFormat("metadata key #%d", i), "empty key");
     if (!keys.insert(key).second) {
       return in.Corrupt(absl::StrFormat("metadata key '%s'", key), "duplicate key");
@@ -222,8 +234,8 @@ absl::Status GgufFile::Parse() {
     t.nbytes = *nbytes;
     // Offsets stay below the file size by induction, so no sum below can overflow.
     if (t.nbytes > file_.size()) {
-      return in.Corrupt(field, absl::StrFormat("%d data bytes exceed the file size %d", t.nbytes,
-                                               file_.size()));
+      return in.Corrupt(
+          field, absl::StrFormat("%d data bytes exceed the file size %d", t.nbytes, file_.size()));
     }
     TUNE_ASSIGN_OR_RETURN(t.offset, in.Read<uint64_t>(field + " offset"));
     // ggml packs tensors in info order, each padded to the alignment; any other offset is a

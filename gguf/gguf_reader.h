@@ -60,9 +60,9 @@ class GgufFile {
           absl::StrFormat("%s: metadata key '%s' is missing", path().string(), key));
     }
     if (const T* typed = std::get_if<T>(value)) return *typed;
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: metadata key '%s' has type %s, expected %s", path().string(), key,
-        DescribeType(*value), DescribeType(Value(T{}))));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: metadata key '%s' has type %s, expected %s", path().string(), key,
+                        DescribeType(*value), DescribeType(Value(T{}))));
   }
 
  private:

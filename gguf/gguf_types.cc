@@ -11,8 +11,8 @@ namespace {
 // Value's alternatives, in declaration order: 12 scalars, then the 12 arrays of the same types.
 constexpr size_t kScalarAlternatives = 12;
 constexpr std::array<ValueType, kScalarAlternatives> kAlternativeTypes = {
-    ValueType::kUint8,  ValueType::kInt8,    ValueType::kUint16,  ValueType::kInt16,
-    ValueType::kUint32, ValueType::kInt32,   ValueType::kUint64,  ValueType::kInt64,
+    ValueType::kUint8,   ValueType::kInt8,    ValueType::kUint16, ValueType::kInt16,
+    ValueType::kUint32,  ValueType::kInt32,   ValueType::kUint64, ValueType::kInt64,
     ValueType::kFloat32, ValueType::kFloat64, ValueType::kBool,   ValueType::kString,
 };
 static_assert(std::variant_size_v<Value> == 2 * kScalarAlternatives);
@@ -49,19 +49,32 @@ const TypeTraits& Traits(GgmlType type) {
 
 std::string_view ValueTypeName(ValueType type) {
   switch (type) {
-    case ValueType::kUint8: return "u8";
-    case ValueType::kInt8: return "i8";
-    case ValueType::kUint16: return "u16";
-    case ValueType::kInt16: return "i16";
-    case ValueType::kUint32: return "u32";
-    case ValueType::kInt32: return "i32";
-    case ValueType::kFloat32: return "f32";
-    case ValueType::kBool: return "bool";
-    case ValueType::kString: return "str";
-    case ValueType::kArray: return "arr";
-    case ValueType::kUint64: return "u64";
-    case ValueType::kInt64: return "i64";
-    case ValueType::kFloat64: return "f64";
+    case ValueType::kUint8:
+      return "u8";
+    case ValueType::kInt8:
+      return "i8";
+    case ValueType::kUint16:
+      return "u16";
+    case ValueType::kInt16:
+      return "i16";
+    case ValueType::kUint32:
+      return "u32";
+    case ValueType::kInt32:
+      return "i32";
+    case ValueType::kFloat32:
+      return "f32";
+    case ValueType::kBool:
+      return "bool";
+    case ValueType::kString:
+      return "str";
+    case ValueType::kArray:
+      return "arr";
+    case ValueType::kUint64:
+      return "u64";
+    case ValueType::kInt64:
+      return "i64";
+    case ValueType::kFloat64:
+      return "f64";
   }
   return "unknown";
 }

@@ -80,11 +80,11 @@ absl::Status GgufWriter::Set(std::string key, Value value) {
 }
 
 absl::StatusOr<GgufWriter::Entry> GgufWriter::MakeEntry(std::string name, GgmlType type,
-                                                         std::vector<int64_t> ne) const {
+                                                        std::vector<int64_t> ne) const {
   if (name.empty() || name.size() > kMaxTensorNameBytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "gguf tensor name '%s' has %d bytes; expected 1 to %d", name, name.size(),
-        kMaxTensorNameBytes));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("gguf tensor name '%s' has %d bytes; expected 1 to %d", name, name.size(),
+                        kMaxTensorNameBytes));
   }
   for (const Entry& e : tensors_) {
     if (e.name == name) {
@@ -101,8 +101,8 @@ absl::Status GgufWriter::AddTensor(std::string name, GgmlType type, std::vector<
   TUNE_ASSIGN_OR_RETURN(Entry entry, MakeEntry(std::move(name), type, std::move(ne)));
   if (data.size() != entry.nbytes) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("gguf tensor '%s' has %d bytes of data, its %s shape needs %d",
-                        entry.name, data.size(), GgmlTypeName(type), entry.nbytes));
+        absl::StrFormat("gguf tensor '%s' has %d bytes of data, its %s shape needs %d", entry.name,
+                        data.size(), GgmlTypeName(type), entry.nbytes));
   }
   entry.borrowed = data;
   tensors_.push_back(std::move(entry));
@@ -156,20 +156,20 @@ absl::Status GgufWriter::Write(const std::filesystem::path& path) const {
     if (e.source) {
       absl::StatusOr<std::string> bytes = e.source();
       if (!bytes.ok()) {
-        return core::Annotate(bytes.status(), absl::StrFormat("%s: tensor '%s'", path.string(),
-                                                              e.name));
+        return core::Annotate(bytes.status(),
+                              absl::StrFormat("%s: tensor '%s'", path.string(), e.name));
       }
       produced = *std::move(bytes);
       data = produced;
       if (data.size() != e.nbytes) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: tensor '%s' source produced %d bytes, its %s shape needs %d", path.string(),
-            e.name, data.size(), GgmlTypeName(e.type), e.nbytes));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s: tensor '%s' source produced %d bytes, its %s shape needs %d",
+                            path.string(), e.name, data.size(), GgmlTypeName(e.type), e.nbytes));
       }
     }
     TUNE_RETURN_IF_ERROR(out.Append(data));
-    TUNE_RETURN_IF_ERROR(out.Append(std::string_view(zeros).substr(0, PadTo(e.nbytes, align) -
-                                                                          e.nbytes)));
+    TUNE_RETURN_IF_ERROR(
+        out.Append(std::string_view(zeros).substr(0, PadTo(e.nbytes, align) - e.nbytes)));
   }
   return out.Commit();
 }

@@ -21,8 +21,8 @@ absl::Status SetLoraAdapterMetadata(GgufWriter& writer, std::string_view archite
   return writer.Set("adapter.lora.alpha", alpha);
 }
 
-absl::Status AddLoraPair(GgufWriter& writer, std::string_view base_name, GgmlType type,
-                         int64_t in, int64_t out, int64_t rank, std::string_view a_bytes,
+absl::Status AddLoraPair(GgufWriter& writer, std::string_view base_name, GgmlType type, int64_t in,
+                         int64_t out, int64_t rank, std::string_view a_bytes,
                          std::string_view b_bytes) {
   if (in <= 0 || out <= 0 || rank <= 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -30,15 +30,14 @@ absl::Status AddLoraPair(GgufWriter& writer, std::string_view base_name, GgmlTyp
   }
   TUNE_RETURN_IF_ERROR(
       writer.AddTensor(absl::StrFormat("%s%s", base_name, kSuffixA), type, {in, rank}, a_bytes));
-  return writer.AddTensor(absl::StrFormat("%s%s", base_name, kSuffixB), type, {rank, out},
-                          b_bytes);
+  return writer.AddTensor(absl::StrFormat("%s%s", base_name, kSuffixB), type, {rank, out}, b_bytes);
 }
 
 absl::StatusOr<LoraAdapter> ReadLoraAdapter(const GgufFile& file) {
   const std::string where = file.path().string();
   auto invalid = [&](const std::string& what) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: %s; hint: this is not a llama.cpp LoRA adapter GGUF", where, what));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: %s; hint: this is not a llama.cpp LoRA adapter GGUF", where, what));
   };
   TUNE_ASSIGN_OR_RETURN(std::string general_type, file.Get<std::string>("general.type"));
   if (general_type != "adapter") {
@@ -60,8 +59,8 @@ absl::StatusOr<LoraAdapter> ReadLoraAdapter(const GgufFile& file) {
     if (name.ends_with("_norm.weight")) continue;  // llama.cpp skips these too
     const bool is_a = name.ends_with(kSuffixA);
     if (!is_a && !name.ends_with(kSuffixB)) {
-      return invalid(absl::StrFormat("tensor '%s' ends in neither %s nor %s", name, kSuffixA,
-                                     kSuffixB));
+      return invalid(
+          absl::StrFormat("tensor '%s' ends in neither %s nor %s", name, kSuffixA, kSuffixB));
     }
     if (t.ne.size() != 2) {
       return invalid(absl::StrFormat("tensor '%s' has %d dims, expected 2", name, t.ne.size()));
@@ -73,8 +72,8 @@ absl::StatusOr<LoraAdapter> ReadLoraAdapter(const GgufFile& file) {
   }
   for (auto& [base, pair] : pairs) {
     if (pair.a == nullptr || pair.b == nullptr) {
-      return invalid(absl::StrFormat("'%s' has lora_%s but no lora_%s", base,
-                                     pair.a ? "a" : "b", pair.a ? "b" : "a"));
+      return invalid(absl::StrFormat("'%s' has lora_%s but no lora_%s", base, pair.a ? "a" : "b",
+                                     pair.a ? "b" : "a"));
     }
     if (pair.a->ne[1] != pair.b->ne[0]) {
       return invalid(absl::StrFormat(

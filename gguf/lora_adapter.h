@@ -21,13 +21,12 @@ namespace tune::gguf {
 
 // Writes the adapter KVs: general.architecture (must equal the base model's),
 // general.type = "adapter", adapter.type = "lora", adapter.lora.alpha (f32).
-absl::Status SetLoraAdapterMetadata(GgufWriter& writer, std::string_view architecture,
-                                    float alpha);
+absl::Status SetLoraAdapterMetadata(GgufWriter& writer, std::string_view architecture, float alpha);
 
 // Adds the lora_a / lora_b pair of base weight `base_name` (bytes borrowed, as AddTensor).
 // InvalidArgument when in/out/rank are not positive or a name would exceed 63 bytes.
-absl::Status AddLoraPair(GgufWriter& writer, std::string_view base_name, GgmlType type,
-                         int64_t in, int64_t out, int64_t rank, std::string_view a_bytes,
+absl::Status AddLoraPair(GgufWriter& writer, std::string_view base_name, GgmlType type, int64_t in,
+                         int64_t out, int64_t rank, std::string_view a_bytes,
                          std::string_view b_bytes);
 
 struct LoraPair {

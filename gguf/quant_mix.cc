@@ -1,9 +1,8 @@
 #include "gguf/quant_mix.h"
 
 #include <array>
-#include <charconv>
-
 #include <cctype>
+#include <charconv>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -43,9 +42,9 @@ bool Contains(std::string_view s, std::string_view part) {
 
 // tensor_allows_quantization, restricted to the tensors of dense text models.
 bool AllowsQuantization(std::string_view name, const std::vector<int64_t>& ne) {
-  return ne.size() >= 2 && name.ends_with("weight") &&
-         !Contains(name, "_norm.weight") && !Contains(name, "ffn_gate_inp") &&
-         name != "position_embd.weight" && name != "token_types.weight";
+  return ne.size() >= 2 && name.ends_with("weight") && !Contains(name, "_norm.weight") &&
+         !Contains(name, "ffn_gate_inp") && name != "position_embd.weight" &&
+         name != "token_types.weight";
 }
 
 // llama.cpp counts attn_v / ffn_down tensors in file order; with tensors in layer order that
@@ -65,10 +64,17 @@ GgmlType Fallback(GgmlType type, int64_t ne0) {
   if (ne0 % GgmlBlockSize(type) == 0) return type;
   GgmlType next = GgmlType::kF16;
   switch (type) {
-    case GgmlType::kQ4_K: next = GgmlType::kQ5_0; break;
-    case GgmlType::kQ5_K: next = GgmlType::kQ5_1; break;
-    case GgmlType::kQ6_K: next = GgmlType::kQ8_0; break;
-    default: break;  // llama.cpp aborts for Q4_0/Q8_0 here; F16 keeps the export going
+    case GgmlType::kQ4_K:
+      next = GgmlType::kQ5_0;
+      break;
+    case GgmlType::kQ5_K:
+      next = GgmlType::kQ5_1;
+      break;
+    case GgmlType::kQ6_K:
+      next = GgmlType::kQ8_0;
+      break;
+    default:
+      break;  // llama.cpp aborts for Q4_0/Q8_0 here; F16 keeps the export going
   }
   return ne0 % GgmlBlockSize(next) == 0 ? next : GgmlType::kF16;
 }
@@ -105,8 +111,7 @@ GgmlType TensorTypeFor(FileType ftype, std::string_view name, const std::vector<
     } else if (type != GgmlType::kQ8_0) {
       type = GgmlType::kQ6_K;
     }
-  } else if (Contains(name, "attn_v.weight") ||
-             Contains(name, "attn_qkv.weight")) {
+  } else if (Contains(name, "attn_v.weight") || Contains(name, "attn_qkv.weight")) {
     if (k_m && UseMoreBits(layer, model.n_layer)) {
       type = GgmlType::kQ6_K;
     } else if (ftype == FileType::kQ4_K_S && layer < 4) {

@@ -540,31 +540,53 @@ absl::StatusOr<int64_t> CheckRowLength(GgmlType type, int64_t row_length) {
 
 void QuantizeRow(GgmlType type, std::span<const float> x, uint8_t* out) {
   switch (type) {
-    case GgmlType::kF32: std::memcpy(out, x.data(), x.size_bytes()); return;
-    case GgmlType::kF16: return EncodeFloats<uint16_t, formats::F32ToF16>(x, out);
-    case GgmlType::kBF16: return EncodeFloats<uint16_t, formats::F32ToBf16>(x, out);
-    case GgmlType::kQ4_0: return QuantizeBlocks<BlockQ4_0>(x, out);
-    case GgmlType::kQ5_0: return QuantizeBlocks<BlockQ5_0>(x, out);
-    case GgmlType::kQ5_1: return QuantizeBlocks<BlockQ5_1>(x, out);
-    case GgmlType::kQ8_0: return QuantizeBlocks<BlockQ8_0>(x, out);
-    case GgmlType::kQ4_K: return QuantizeBlocks<BlockQ4_K>(x, out);
-    case GgmlType::kQ5_K: return QuantizeBlocks<BlockQ5_K>(x, out);
-    case GgmlType::kQ6_K: return QuantizeBlocks<BlockQ6_K>(x, out);
+    case GgmlType::kF32:
+      std::memcpy(out, x.data(), x.size_bytes());
+      return;
+    case GgmlType::kF16:
+      return EncodeFloats<uint16_t, formats::F32ToF16>(x, out);
+    case GgmlType::kBF16:
+      return EncodeFloats<uint16_t, formats::F32ToBf16>(x, out);
+    case GgmlType::kQ4_0:
+      return QuantizeBlocks<BlockQ4_0>(x, out);
+    case GgmlType::kQ5_0:
+      return QuantizeBlocks<BlockQ5_0>(x, out);
+    case GgmlType::kQ5_1:
+      return QuantizeBlocks<BlockQ5_1>(x, out);
+    case GgmlType::kQ8_0:
+      return QuantizeBlocks<BlockQ8_0>(x, out);
+    case GgmlType::kQ4_K:
+      return QuantizeBlocks<BlockQ4_K>(x, out);
+    case GgmlType::kQ5_K:
+      return QuantizeBlocks<BlockQ5_K>(x, out);
+    case GgmlType::kQ6_K:
+      return QuantizeBlocks<BlockQ6_K>(x, out);
   }
 }
 
 void DequantizeRow(GgmlType type, const uint8_t* in, std::span<float> y) {
   switch (type) {
-    case GgmlType::kF32: std::memcpy(y.data(), in, y.size_bytes()); return;
-    case GgmlType::kF16: return DecodeFloats<uint16_t, formats::F16ToF32>(in, y);
-    case GgmlType::kBF16: return DecodeFloats<uint16_t, formats::Bf16ToF32>(in, y);
-    case GgmlType::kQ4_0: return DequantizeBlocks<BlockQ4_0>(in, y);
-    case GgmlType::kQ5_0: return DequantizeBlocks<BlockQ5_0>(in, y);
-    case GgmlType::kQ5_1: return DequantizeBlocks<BlockQ5_1>(in, y);
-    case GgmlType::kQ8_0: return DequantizeBlocks<BlockQ8_0>(in, y);
-    case GgmlType::kQ4_K: return DequantizeBlocks<BlockQ4_K>(in, y);
-    case GgmlType::kQ5_K: return DequantizeBlocks<BlockQ5_K>(in, y);
-    case GgmlType::kQ6_K: return DequantizeBlocks<BlockQ6_K>(in, y);
+    case GgmlType::kF32:
+      std::memcpy(y.data(), in, y.size_bytes());
+      return;
+    case GgmlType::kF16:
+      return DecodeFloats<uint16_t, formats::F16ToF32>(in, y);
+    case GgmlType::kBF16:
+      return DecodeFloats<uint16_t, formats::Bf16ToF32>(in, y);
+    case GgmlType::kQ4_0:
+      return DequantizeBlocks<BlockQ4_0>(in, y);
+    case GgmlType::kQ5_0:
+      return DequantizeBlocks<BlockQ5_0>(in, y);
+    case GgmlType::kQ5_1:
+      return DequantizeBlocks<BlockQ5_1>(in, y);
+    case GgmlType::kQ8_0:
+      return DequantizeBlocks<BlockQ8_0>(in, y);
+    case GgmlType::kQ4_K:
+      return DequantizeBlocks<BlockQ4_K>(in, y);
+    case GgmlType::kQ5_K:
+      return DequantizeBlocks<BlockQ5_K>(in, y);
+    case GgmlType::kQ6_K:
+      return DequantizeBlocks<BlockQ6_K>(in, y);
   }
 }
 
@@ -572,8 +594,8 @@ absl::StatusOr<std::string> QuantizeTensor(GgmlType type, std::span<const float>
                                            int64_t row_length, int threads) {
   TUNE_ASSIGN_OR_RETURN(const int64_t row_bytes, CheckRowLength(type, row_length));
   if (data.size() % static_cast<size_t>(row_length) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%d values are not a whole number of rows of %d", data.size(), row_length));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%d values are not a whole number of rows of %d", data.size(), row_length));
   }
   const int64_t rows = static_cast<int64_t>(data.size()) / row_length;
   std::string out(static_cast<size_t>(rows * row_bytes), '\0');
@@ -599,16 +621,16 @@ absl::StatusOr<std::vector<float>> DequantizeTensor(GgmlType type, std::string_v
                                                     int64_t row_length) {
   TUNE_ASSIGN_OR_RETURN(const int64_t row_bytes, CheckRowLength(type, row_length));
   if (bytes.size() % static_cast<size_t>(row_bytes) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%d bytes are not a whole number of %s rows of %d values (%d bytes each)", bytes.size(),
-        GgmlTypeName(type), row_length, row_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%d bytes are not a whole number of %s rows of %d values (%d bytes each)",
+                        bytes.size(), GgmlTypeName(type), row_length, row_bytes));
   }
   const int64_t rows = static_cast<int64_t>(bytes.size()) / row_bytes;
   std::vector<float> out(static_cast<size_t>(rows * row_length));
   const auto* src = reinterpret_cast<const uint8_t*>(bytes.data());
   for (int64_t r = 0; r < rows; ++r) {
-    DequantizeRow(type, src + r * row_bytes, std::span<float>(out).subspan(r * row_length,
-                                                                          row_length));
+    DequantizeRow(type, src + r * row_bytes,
+                  std::span<float>(out).subspan(r * row_length, row_length));
   }
   return out;
 }

@@ -111,10 +111,14 @@ int main(int argc, char** argv) {
   std::string ggml = TUNE_DEFAULT_GGML_LIB;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--layers") layers = std::atoi(argv[i + 1]);
-    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (flag == "--dir") dir = argv[i + 1];
-    else if (flag == "--ggml") ggml = argv[i + 1];
+    if (flag == "--layers")
+      layers = std::atoi(argv[i + 1]);
+    else if (flag == "--threads")
+      threads = std::atoi(argv[i + 1]);
+    else if (flag == "--dir")
+      dir = argv[i + 1];
+    else if (flag == "--ggml")
+      ggml = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: %s [--layers N] [--threads T] [--dir D] [--ggml lib]\n",
                    argv[0]);
@@ -148,8 +152,8 @@ int main(int argc, char** argv) {
     absl::StatusOr<tune::core::AtomicFileWriter> out = tune::core::AtomicFileWriter::Open(path);
     if (!out.ok()) return Fail(out.status());
     for (const Tensor& t : tensors) {
-      absl::Status st = out->Append(std::string_view(
-          reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float)));
+      absl::Status st = out->Append(std::string_view(reinterpret_cast<const char*>(t.data.data()),
+                                                     t.data.size() * sizeof(float)));
       if (!st.ok()) return Fail(st);
     }
     if (absl::Status st = out->Commit(); !st.ok()) return Fail(st);

@@ -37,10 +37,10 @@ class GgmlReferenceTest : public ::testing::Test {
     if (handle_ != nullptr) dlclose(handle_);
   }
   ToFloatFn Dequantizer(GgmlType type) {
-    const std::string name = type == GgmlType::kF16    ? "ggml_fp16_to_fp32_row"
-                             : type == GgmlType::kBF16 ? "ggml_bf16_to_fp32_row"
-                                                       : absl::StrFormat("dequantize_row_%s",
-                                                                         GgmlTypeName(type));
+    const std::string name = type == GgmlType::kF16 ? "ggml_fp16_to_fp32_row"
+                             : type == GgmlType::kBF16
+                                 ? "ggml_bf16_to_fp32_row"
+                                 : absl::StrFormat("dequantize_row_%s", GgmlTypeName(type));
     return reinterpret_cast<ToFloatFn>(dlsym(handle_, name.c_str()));
   }
 
@@ -66,15 +66,15 @@ TEST_F(GgmlReferenceTest, SameBytesAndErrorAsGgml) {
   std::fill(x.begin() + kRow * 5, x.begin() + kRow * 6, 0.0f);
 
   std::printf("%-6s %14s %14s\n", "type", "rmse tune", "rmse ggml");
-  for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ6_K,
-                        GgmlType::kQ5_K, GgmlType::kQ5_1, GgmlType::kQ5_0, GgmlType::kQ4_K,
-                        GgmlType::kQ4_0}) {
+  for (GgmlType type :
+       {GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ6_K, GgmlType::kQ5_K,
+        GgmlType::kQ5_1, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ4_0}) {
     SCOPED_TRACE(std::string(GgmlTypeName(type)));
     absl::StatusOr<std::string> ours = QuantizeTensor(type, x, kRow);
     ASSERT_TRUE(ours.ok()) << ours.status();
     std::string theirs(ours->size(), '\0');
-    const size_t n = quantize_(static_cast<int>(type), x.data(), theirs.data(), 0, kRows, kRow,
-                               nullptr);
+    const size_t n =
+        quantize_(static_cast<int>(type), x.data(), theirs.data(), 0, kRows, kRow, nullptr);
     ASSERT_EQ(n, ours->size());
     size_t first_diff = 0;
     while (first_diff < n && (*ours)[first_diff] == theirs[first_diff]) ++first_diff;

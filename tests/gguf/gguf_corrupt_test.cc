@@ -76,7 +76,9 @@ class GgufCorruptTest : public ::testing::Test {
 std::string ValidFile() {
   return Bytes()
       .Header(2, 1)
-      .Str("general.architecture").Put<int32_t>(8).Str("llama")
+      .Str("general.architecture")
+      .Put<int32_t>(8)
+      .Str("llama")
       .Info("a", 8, 0, 0)
       .Info("b", 8, 0, 32)
       .PadTo(32)
@@ -84,9 +86,7 @@ std::string ValidFile() {
       .str();
 }
 
-TEST_F(GgufCorruptTest, ValidFileOpens) {
-  EXPECT_TRUE(OpenBytes(ValidFile()).ok());
-}
+TEST_F(GgufCorruptTest, ValidFileOpens) { EXPECT_TRUE(OpenBytes(ValidFile()).ok()); }
 
 TEST_F(GgufCorruptTest, EveryTruncationIsDataLoss) {
   const std::string valid = ValidFile();
@@ -116,19 +116,20 @@ TEST_F(GgufCorruptTest, UnsupportedOrByteSwappedVersion) {
 TEST_F(GgufCorruptTest, HugeCounts) {
   ExpectError(Bytes().Header(0, uint64_t{1} << 60).str(), absl::StatusCode::kDataLoss,
               "metadata count");
-  ExpectError(Bytes().Header(~uint64_t{0}, 0).str(), absl::StatusCode::kDataLoss,
-              "tensor count");
+  ExpectError(Bytes().Header(~uint64_t{0}, 0).str(), absl::StatusCode::kDataLoss, "tensor count");
   const std::string huge_array = Bytes()
                                      .Header(0, 1)
-                                     .Str("k").Put<int32_t>(9).Put<int32_t>(4)
+                                     .Str("k")
+                                     .Put<int32_t>(9)
+                                     .Put<int32_t>(4)
                                      .Put<uint64_t>(uint64_t{1} << 62)
                                      .str();
   ExpectError(huge_array, absl::StatusCode::kDataLoss, "metadata 'k'");
 }
 
 TEST_F(GgufCorruptTest, StringLengthPastEnd) {
-  const std::string key = Bytes().Header(0, 1).Put<uint64_t>(1000).str() + "abc" +
-                          std::string(20, 'x');
+  const std::string key =
+      Bytes().Header(0, 1).Put<uint64_t>(1000).str() + "abc" + std::string(20, 'x');
   ExpectError(key, absl::StatusCode::kDataLoss, "string length 1000");
   const std::string value =
       Bytes().Header(0, 1).Str("k").Put<int32_t>(8).Put<uint64_t>(~uint64_t{0}).str();
@@ -136,13 +137,8 @@ TEST_F(GgufCorruptTest, StringLengthPastEnd) {
 }
 
 TEST_F(GgufCorruptTest, MisalignedOrOverlappingOffsets) {
-  const std::string misaligned = Bytes()
-                                     .Header(2, 0)
-                                     .Info("a", 8, 0, 0)
-                                     .Info("b", 8, 0, 36)
-                                     .PadTo(32)
-                                     .Data(96)
-                                     .str();
+  const std::string misaligned =
+      Bytes().Header(2, 0).Info("a", 8, 0, 0).Info("b", 8, 0, 36).PadTo(32).Data(96).str();
   ExpectError(misaligned, absl::StatusCode::kDataLoss, "offset 36, expected 32");
   const std::string overlapping =
       Bytes().Header(2, 0).Info("a", 8, 0, 0).Info("b", 8, 0, 0).PadTo(32).Data(64).str();
@@ -154,8 +150,11 @@ TEST_F(GgufCorruptTest, TensorDataPastEnd) {
   ExpectError(short_data, absl::StatusCode::kDataLoss, "tensor 'a'");
   const std::string huge_dims = Bytes()
                                     .Header(1, 0)
-                                    .Str("a").Put<uint32_t>(2).Put<int64_t>(1 << 30)
-                                    .Put<int64_t>(int64_t{1} << 40).Put<uint32_t>(0)
+                                    .Str("a")
+                                    .Put<uint32_t>(2)
+                                    .Put<int64_t>(1 << 30)
+                                    .Put<int64_t>(int64_t{1} << 40)
+                                    .Put<uint32_t>(0)
                                     .Put<uint64_t>(0)
                                     .str();
   ExpectError(huge_dims, absl::StatusCode::kDataLoss, "tensor 'a'");
@@ -178,8 +177,12 @@ TEST_F(GgufCorruptTest, StructuralRules) {
               absl::StatusCode::kDataLoss, "not a multiple of the q8_0 block size");
   ExpectError(Bytes()
                   .Header(0, 2)
-                  .Str("k").Put<int32_t>(4).Put<uint32_t>(1)
-                  .Str("k").Put<int32_t>(4).Put<uint32_t>(2)
+                  .Str("k")
+                  .Put<int32_t>(4)
+                  .Put<uint32_t>(1)
+                  .Str("k")
+                  .Put<int32_t>(4)
+                  .Put<uint32_t>(2)
                   .str(),
               absl::StatusCode::kDataLoss, "duplicate key");
   ExpectError(Bytes().Header(0, 1).Str("").Put<int32_t>(4).Put<uint32_t>(1).str(),
@@ -195,8 +198,15 @@ TEST_F(GgufCorruptTest, StructuralRules) {
               absl::StatusCode::kDataLoss, "name length 64");
   ExpectError(Bytes()
                   .Header(1, 0)
-                  .Str("a").Put<uint32_t>(5).Put<int64_t>(1).Put<int64_t>(1).Put<int64_t>(1)
-                  .Put<int64_t>(1).Put<int64_t>(1).Put<uint32_t>(0).Put<uint64_t>(0)
+                  .Str("a")
+                  .Put<uint32_t>(5)
+                  .Put<int64_t>(1)
+                  .Put<int64_t>(1)
+                  .Put<int64_t>(1)
+                  .Put<int64_t>(1)
+                  .Put<int64_t>(1)
+                  .Put<uint32_t>(0)
+                  .Put<uint64_t>(0)
                   .str(),
               absl::StatusCode::kDataLoss, "n_dims 5");
 }

@@ -77,9 +77,9 @@ TEST(GgufRoundTripTest, MetadataAndTensorsComeBackIdentical) {
   };
   std::vector<Expected> expected;
   expected.push_back({"bias", GgmlType::kF32, {3}, Floats(bias)});
-  for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
-                        GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K,
-                        GgmlType::kQ6_K}) {
+  for (GgmlType type :
+       {GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0,
+        GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     absl::StatusOr<std::string> q = QuantizeTensor(type, w, 512);
     ASSERT_TRUE(q.ok()) << q.status();
     expected.push_back({absl::StrFormat("w.%s", GgmlTypeName(type)), type, {512, 3}, *q});
@@ -89,9 +89,10 @@ TEST(GgufRoundTripTest, MetadataAndTensorsComeBackIdentical) {
   }
   // A lazily produced tensor, as the exporter adds them.
   const std::string lazy = Floats({4.0f, 5.0f});
-  ASSERT_TRUE(writer.AddTensor("lazy", GgmlType::kF32, {1, 2},
-                               GgufWriter::TensorSource([&] { return lazy; }))
-                  .ok());
+  ASSERT_TRUE(
+      writer
+          .AddTensor("lazy", GgmlType::kF32, {1, 2}, GgufWriter::TensorSource([&] { return lazy; }))
+          .ok());
   const auto path = dir / "m.gguf";
   ASSERT_TRUE(writer.Write(path).ok());
 
@@ -142,17 +143,17 @@ TEST(GgufRoundTripTest, ByteLayoutMatchesTheSpec) {
   ASSERT_TRUE(bytes.ok());
   const std::string expected_hex =
       std::string(
-      "47475546"                  // magic "GGUF"
-      "03000000"                  // version 3
-      "0100000000000000"          // n_tensors
-      "0100000000000000"          // n_kv
-      "0100000000000000" "61"     // key "a"
-      "04000000" "07000000"       // u32 7
-      "0100000000000000" "74"     // tensor name "t"
-      "01000000"                  // n_dims
-      "0200000000000000"          // ne[0] = 2
-      "00000000"                  // f32
-      "0000000000000000") +       // offset 0; 74 bytes so far
+          "47475546"              // magic "GGUF"
+          "03000000"              // version 3
+          "0100000000000000"      // n_tensors
+          "0100000000000000"      // n_kv
+          "010000000000000061"    // key "a": length 1, then the byte
+          "0400000007000000"      // type u32, value 7
+          "010000000000000074"    // tensor name "t"
+          "01000000"              // n_dims
+          "0200000000000000"      // ne[0] = 2
+          "00000000"              // f32
+          "0000000000000000") +   // offset 0; 74 bytes so far
       std::string(2 * 22, '0') +  // zero padding to the data section at 96
       "0000803f00000040" +        // 1.0f, 2.0f
       std::string(2 * 24, '0');   // the last tensor is padded too, to 128
@@ -200,10 +201,11 @@ TEST(GgufRoundTripTest, FailedSourceLeavesThePreviousFile) {
   GgufWriter writer;
   const std::string one = Floats({1.0f});
   ASSERT_TRUE(writer.AddTensor("ok", GgmlType::kF32, {1}, one).ok());
-  ASSERT_TRUE(writer.AddTensor("bad", GgmlType::kF32, {1}, GgufWriter::TensorSource([] {
-                                 return absl::StatusOr<std::string>(
-                                     absl::InternalError("quantizer exploded"));
-                               }))
+  ASSERT_TRUE(writer
+                  .AddTensor("bad", GgmlType::kF32, {1}, GgufWriter::TensorSource([] {
+                               return absl::StatusOr<std::string>(
+                                   absl::InternalError("quantizer exploded"));
+                             }))
                   .ok());
   absl::Status st = writer.Write(path);
   EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
@@ -212,9 +214,10 @@ TEST(GgufRoundTripTest, FailedSourceLeavesThePreviousFile) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
 
   GgufWriter wrong_size;
-  ASSERT_TRUE(wrong_size.AddTensor("t", GgmlType::kF32, {2}, GgufWriter::TensorSource([] {
-                                     return absl::StatusOr<std::string>(std::string(4, 'x'));
-                                   }))
+  ASSERT_TRUE(wrong_size
+                  .AddTensor("t", GgmlType::kF32, {2}, GgufWriter::TensorSource([] {
+                               return absl::StatusOr<std::string>(std::string(4, 'x'));
+                             }))
                   .ok());
   EXPECT_EQ(wrong_size.Write(path).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(core::ReadFile(path).value(), "previous");

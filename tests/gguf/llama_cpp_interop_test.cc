@@ -38,10 +38,10 @@ std::vector<int64_t> ReferenceIds(const std::string& model, const std::string& n
 std::vector<int64_t> LlamaCppGreedy(const std::filesystem::path& model,
                                     const std::vector<int64_t>& prompt, size_t n,
                                     const std::filesystem::path& lora = {}) {
-  std::string cmd = absl::StrFormat(
-      "node '%s' --model '%s' --prompt %s --n %d",
-      tune::testing::SourcePath("tools/llama_cpp/greedy.mjs").string(), model.string(),
-      absl::StrJoin(prompt, ","), n);
+  std::string cmd =
+      absl::StrFormat("node '%s' --model '%s' --prompt %s --n %d",
+                      tune::testing::SourcePath("tools/llama_cpp/greedy.mjs").string(),
+                      model.string(), absl::StrJoin(prompt, ","), n);
   if (!lora.empty()) cmd += absl::StrFormat(" --lora '%s'", lora.string());
   cmd += " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
@@ -65,9 +65,7 @@ class LlamaCppInteropTest : public ::testing::TestWithParam<std::string> {
     const std::string missing = tune::testing::NodeToolsMissingReason();
     if (!missing.empty()) GTEST_SKIP() << missing;
   }
-  std::vector<int64_t> Reference(const std::string& name) {
-    return ReferenceIds(GetParam(), name);
-  }
+  std::vector<int64_t> Reference(const std::string& name) { return ReferenceIds(GetParam(), name); }
   TempDir dir_;
   const std::filesystem::path model_dir_ = FixturePath(GetParam());
 };

@@ -31,9 +31,8 @@ class LoraAdapterTest : public ::testing::Test {
 TEST_F(LoraAdapterTest, WritesWhatLlamaCppExpects) {
   GgufWriter w;
   ASSERT_TRUE(SetLoraAdapterMetadata(w, "qwen2", 16.0f).ok());
-  ASSERT_TRUE(AddLoraPair(w, "blk.0.attn_q.weight", GgmlType::kF32, 8, 6, 2, Bytes(16),
-                          Bytes(12))
-                  .ok());
+  ASSERT_TRUE(
+      AddLoraPair(w, "blk.0.attn_q.weight", GgmlType::kF32, 8, 6, 2, Bytes(16), Bytes(12)).ok());
   absl::StatusOr<LoraAdapter> a = WriteAndRead(w);
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->architecture, "qwen2");

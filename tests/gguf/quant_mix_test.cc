@@ -83,8 +83,7 @@ TEST(QuantMixTest, UniformFileTypes) {
   EXPECT_EQ(TensorTypeFor(FileType::kQ4_0, "output.weight", {4096, 10}, untied), GgmlType::kQ6_K);
   EXPECT_EQ(TensorTypeFor(FileType::kQ4_0, "blk.0.ffn_down.weight", {4096, 10}, untied),
             GgmlType::kQ4_0);
-  EXPECT_EQ(TensorTypeFor(FileType::kF16, "blk.0.attn_k.weight", {64, 64}, untied),
-            GgmlType::kF16);
+  EXPECT_EQ(TensorTypeFor(FileType::kF16, "blk.0.attn_k.weight", {64, 64}, untied), GgmlType::kF16);
   EXPECT_EQ(TensorTypeFor(FileType::kBF16, "output.weight", {64, 64}, untied), GgmlType::kBF16);
   EXPECT_EQ(TensorTypeFor(FileType::kF16, "output_norm.weight", {64}, untied), GgmlType::kF32);
   EXPECT_EQ(TensorTypeFor(FileType::kQ4_K_S, "blk.0.ffn_down.weight", {4096, 10}, {16, true}),

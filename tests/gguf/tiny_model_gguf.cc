@@ -39,13 +39,12 @@ absl::StatusOr<Model> ReadConfig(const std::filesystem::path& dir) {
   hp.n_ff = j.at("intermediate_size");
   hp.n_head = j.at("num_attention_heads");
   hp.n_head_kv = j.at("num_key_value_heads");
-  hp.head_dim = j.value("head_dim", nlohmann::json()).is_null()
-                    ? hp.n_embd / hp.n_head
-                    : j.at("head_dim").get<uint32_t>();
+  hp.head_dim = j.value("head_dim", nlohmann::json()).is_null() ? hp.n_embd / hp.n_head
+                                                                : j.at("head_dim").get<uint32_t>();
   hp.n_vocab = j.at("vocab_size");
   // transformers 5 nests rope_theta in rope_parameters; older configs have it at the top.
   hp.rope_theta = j.contains("rope_parameters") ? j["rope_parameters"].at("rope_theta").get<float>()
-                                                 : j.value("rope_theta", 10000.0f);
+                                                : j.value("rope_theta", 10000.0f);
   hp.norm_eps = j.contains("rms_norm_eps") ? j.at("rms_norm_eps").get<float>()
                                            : j.at("norm_epsilon").get<float>();
   return m;
@@ -67,7 +66,7 @@ class ProtoReader {
   struct Field {
     uint32_t number = 0;
     uint32_t wire = 0;
-    uint64_t varint = 0;       // wire type 0
+    uint64_t varint = 0;     // wire type 0
     std::string_view bytes;  // wire types 1, 2, 5
   };
   absl::StatusOr<Field> Next() {
@@ -169,8 +168,8 @@ std::span<const float> Floats(const formats::TensorView& t) {
 // The rows of `t` (as [rows, cols]) permuted for llama's q/k when `heads` > 0.
 std::vector<float> MaybePermuted(std::span<const float> src, int64_t rows, int heads) {
   std::vector<float> out(src.begin(), src.end());
-  if (heads > 0) gguf::PermuteQkRows(src, rows, static_cast<int64_t>(src.size()) / rows, heads,
-                                     out);
+  if (heads > 0)
+    gguf::PermuteQkRows(src, rows, static_cast<int64_t>(src.size()) / rows, heads, out);
   return out;
 }
 
@@ -204,9 +203,8 @@ absl::Status WriteTinyModelGguf(const std::filesystem::path& model_dir, gguf::Fi
     const int heads = gguf::QkPermuteHeads(m.arch, *name, m.hp);
     const int64_t rows = ne.size() > 1 ? ne[1] : ne[0];
     TUNE_RETURN_IF_ERROR(w.AddTensor(*name, type, ne, GgufWriter::TensorSource([=] {
-                                       return gguf::QuantizeTensor(
-                                           type, MaybePermuted(Floats(*t), rows, heads), ne[0]);
-                                     })));
+      return gguf::QuantizeTensor(type, MaybePermuted(Floats(*t), rows, heads), ne[0]);
+    })));
   }
   return w.Write(out);
 }
@@ -218,9 +216,9 @@ absl::Status WriteTinyLoraGguf(const std::filesystem::path& model_dir,
                         core::ReadFile(model_dir / "adapter/adapter_config.json"));
   const nlohmann::json cfg = nlohmann::json::parse(cfg_text);
   const int64_t rank = cfg.at("r").get<int64_t>();
-  TUNE_ASSIGN_OR_RETURN(formats::SafetensorsCheckpoint ckpt,
-                        formats::SafetensorsCheckpoint::OpenFile(
-                            model_dir / "adapter/adapter_model.safetensors"));
+  TUNE_ASSIGN_OR_RETURN(
+      formats::SafetensorsCheckpoint ckpt,
+      formats::SafetensorsCheckpoint::OpenFile(model_dir / "adapter/adapter_model.safetensors"));
   GgufWriter w;
   TUNE_RETURN_IF_ERROR(
       gguf::SetLoraAdapterMetadata(w, gguf::ArchName(m.arch), cfg.at("lora_alpha").get<float>()));
@@ -241,8 +239,8 @@ absl::Status WriteTinyLoraGguf(const std::filesystem::path& model_dir,
     // convert_lora_to_gguf.py runs the base model's permute on lora_B (rows) only.
     const std::vector<float> b_rows =
         MaybePermuted(Floats(*b), out_features, gguf::QkPermuteHeads(m.arch, *base, m.hp));
-    permuted_b.push_back(std::make_unique<std::string>(
-        reinterpret_cast<const char*>(b_rows.data()), b_rows.size() * sizeof(float)));
+    permuted_b.push_back(std::make_unique<std::string>(reinterpret_cast<const char*>(b_rows.data()),
+                                                       b_rows.size() * sizeof(float)));
     TUNE_RETURN_IF_ERROR(gguf::AddLoraPair(
         w, *base, GgmlType::kF32, in, out_features, rank,
         std::string_view(reinterpret_cast<const char*>(a->data), a->nbytes), *permuted_b.back()));
