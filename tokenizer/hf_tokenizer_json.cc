@@ -132,20 +132,26 @@ absl::StatusOr<VocabData> ReadHfTokenizerJson(const std::filesystem::path& path,
     v.pre = "default";
     // Llama-2 legacy: Prepend("▁") + Replace(" ", "▁") normalizers; newer files: a Metaspace
     // pre-tokenizer.
+    // pre-tokenizer (Gemma: the same Replace and a Split on " " that then never splits).
+    bool spaces_replaced = false;
     for (Json n : Steps(j["normalizer"])) {
       const std::string type = Str(n, "type");
       if (type == "Prepend" && Str(n, "prepend") == kMetaspace) {
         v.add_space_prefix = true;
-      } else if (!(type == "Replace" && Str(n["pattern"], "String") == " " &&
-                   Str(n, "content") == kMetaspace)) {
+      } else if (type == "Replace" && Str(n["pattern"], "String") == " " &&
+                 Str(n, "content") == kMetaspace) {
+        spaces_replaced = true;
+      } else {
         return Unsupported(path, "normalizer", n);
       }
     }
     for (Json p : Steps(j["pre_tokenizer"])) {
-      if (Str(p, "type") != "Metaspace" || p.value("split", false)) {
+      const std::string type = Str(p, "type");
+      if (type == "Metaspace" && !p.value("split", false)) {
+        v.add_space_prefix = Str(p, "prepend_scheme") != "never";
+      } else if (!(type == "Split" && spaces_replaced && Str(p["pattern"], "String") == " ")) {
         return Unsupported(path, "pre_tokenizer", p);
       }
-      v.add_space_prefix = Str(p, "prepend_scheme") != "never";
     }
   } else {
     v.model = ModelKind::kByteLevelBpe;

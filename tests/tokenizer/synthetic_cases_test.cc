@@ -1,5 +1,6 @@
 // The Llama-3, GPT-2 and StarCoder pre-tokenizers against Hugging Face ids, on small synthetic
 // tokenizers (testdata/README.md) with the reference texts plus regex edge cases.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/temp_dir.h"
@@ -27,7 +28,8 @@ TEST_P(SyntheticCasesTest, EveryCaseExactAndRebuildable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PreTokenizers, SyntheticCasesTest,
-                         ::testing::Values("llama3", "gpt2", "starcoder", "deepseek-coder"));
+                         ::testing::Values("llama3", "gpt2", "starcoder", "deepseek-coder",
+                                           "gemma"));
 
 TEST(SyntheticCases, PreTokenizerNamesAndFamilyTokens) {
   auto llama3 = Tokenizer::Load(TestData("llama3"));
@@ -66,6 +68,22 @@ TEST(SyntheticCases, DeepseekCoderFimTokens) {
   EXPECT_EQ((*tok)->TokenText(*fim.middle), "<\uFF5Cfim\u2581end\uFF5C>");
   EXPECT_EQ(fim.eot, (*tok)->eos_id());
   EXPECT_EQ(fim.repo_name, std::nullopt);
+}
+
+// CodeGemma style: no dummy prefix; whitespace runs are user-defined tokens matched even with
+// parse_special=false, while the (non-special) FIM tokens count as control tokens.
+TEST(SyntheticCases, GemmaStyleSentencePiece) {
+  auto tok = Tokenizer::Load(TestData("gemma"));
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  EXPECT_EQ((*tok)->vocab().model, ModelKind::kSentencePiece);
+  EXPECT_FALSE((*tok)->vocab().add_space_prefix);
+  const FimTokens& fim = (*tok)->fim();
+  ASSERT_TRUE(fim.available());
+  EXPECT_EQ((*tok)->TokenText(*fim.file_sep), "<|file_separator|>");
+  const std::vector<int32_t> ids = (*tok)->Encode("a\n\nb<|fim_prefix|>");
+  EXPECT_THAT(ids, ::testing::Contains(7123));  // "\n\n"
+  EXPECT_THAT(ids, ::testing::Not(::testing::Contains(*fim.prefix)));
+  EXPECT_EQ((*tok)->Decode(ids), "a\n\nb<|fim_prefix|>");
 }
 
 // Explicit FIM ids (GGUF fim_* keys) win over discovery; unknown pre-tokenizers are refused.

@@ -1,6 +1,8 @@
-// Generates the synthetic byte-level BPE tokenizers and their reference cases in this folder:
-// Llama-3, GPT-2, StarCoder and DeepSeek-Coder pre-tokenizers over a 3,000-merge subset of the Qwen3 vocabulary,
-// encoded by @huggingface/tokenizers (which reproduces the Rust `tokenizers` ids exactly).
+// Generates the synthetic tokenizers and their reference cases in this folder: Llama-3, GPT-2,
+// StarCoder and DeepSeek-Coder pre-tokenizers over a 3,000-merge subset of the Qwen3 vocabulary,
+// and a CodeGemma-style SentencePiece tokenizer.json (no dummy prefix, user-defined whitespace
+// and FIM tokens) over the llama2 vocabulary; encoded by @huggingface/tokenizers (which
+// reproduces the Rust `tokenizers` ids exactly).
 //
 //   cd /tmp && npm install @huggingface/tokenizers
 //   NODE_PATH=/tmp/node_modules node tests/tokenizer/testdata/make_synthetic.mjs \
@@ -125,4 +127,66 @@ for (const [name, f] of Object.entries(families)) {
   fs.writeFileSync(`${out}/${name}/tokenizer_config.json`, JSON.stringify(f.config));
   fs.writeFileSync(`${out}/${name}/cases.json`, JSON.stringify({ cases }));
   console.log(name, Object.keys(v).length, "tokens,", cases.length, "cases");
+}
+
+// CodeGemma style: Replace(" " -> "▁") without a dummy prefix, a no-op Split on " ", byte
+// fallback, whitespace runs and FIM tokens as non-special added tokens.
+{
+  const llama = JSON.parse(fs.readFileSync(`${fixtures}/llama2/tokenizer.json`));
+  // Single characters, byte and special tokens, and the first 8,000 merges whose parts are in
+  // that set (closed under merging, as Rust `tokenizers` requires), re-numbered in the original
+  // order; kept under 1 MB.
+  const kSpmMerges = 8000;
+  const base = (token) => [...token].length === 1 || /^<0x[0-9A-F]{2}>$/.test(token) ||
+                          llama.added_tokens.some((a) => a.content === token);
+  const have = new Set(Object.keys(llama.model.vocab).filter(base));
+  const chosen = new Set();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const m of llama.model.merges.slice(0, kSpmMerges)) {
+      const [a, b] = m.split(" ");
+      if (!chosen.has(m) && have.has(a) && have.has(b) && (a + b) in llama.model.vocab) {
+        chosen.add(m);
+        have.add(a + b);
+        changed = true;
+      }
+    }
+  }
+  const spmMerges = llama.model.merges.slice(0, kSpmMerges).filter((m) => chosen.has(m));
+  const vocab = {};
+  for (const [token] of Object.entries(llama.model.vocab).sort((a, b) => a[1] - b[1])) {
+    if (have.has(token)) vocab[token] = Object.keys(vocab).length;
+  }
+  const added = llama.added_tokens.map((a) => ({ ...a, id: vocab[a.content] }));
+  for (const content of ["\n\n", "\n\n\n", "\t\t", "<|fim_prefix|>", "<|fim_middle|>",
+                         "<|fim_suffix|>", "<|file_separator|>"]) {
+    const id = Object.keys(vocab).length;
+    vocab[content] = id;
+    added.push({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false,
+                 special: false });
+  }
+  const json = {
+    ...llama, added_tokens: added,
+    normalizer: { type: "Replace", pattern: { String: " " }, content: "\u2581" },
+    pre_tokenizer: { type: "Split", pattern: { String: " " }, behavior: "MergedWithPrevious",
+                     invert: false },
+    post_processor: null,
+    decoder: { type: "Sequence", decoders: [
+      { type: "Replace", pattern: { String: "\u2581" }, content: " " },
+      { type: "ByteFallback" }, { type: "Fuse" }] },
+    model: { ...llama.model, vocab, merges: spmMerges },
+  };
+  const config = { bos_token: "<s>", eos_token: "</s>", add_bos_token: true,
+                   clean_up_tokenization_spaces: false };
+  const tok = new Tokenizer(json, config);
+  const cases = texts.map((text) => {
+    const ids = tok.encode(text, { add_special_tokens: false }).ids;
+    const decoded = ids.length ? tok.decode(ids, { skip_special_tokens: false }) : "";
+    return { text, ids, decoded };
+  });
+  fs.mkdirSync(`${out}/gemma`, { recursive: true });
+  fs.writeFileSync(`${out}/gemma/tokenizer.json`, JSON.stringify(json));
+  fs.writeFileSync(`${out}/gemma/tokenizer_config.json`, JSON.stringify(config));
+  fs.writeFileSync(`${out}/gemma/cases.json`, JSON.stringify({ cases }));
+  console.log("gemma", Object.keys(vocab).length, "tokens,", cases.length, "cases");
 }
