@@ -1,7 +1,6 @@
 #include "data/dedup.h"
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <random>
 #include <string>
@@ -11,12 +10,11 @@
 namespace tune::data {
 namespace {
 
-constexpr uint64_t kMersenne61 = (uint64_t{1} << 61) - 1;
-
-// Universal hashing (a*x + b) mod p with p = 2^61 - 1, as in datasketch, with fixed-seed
-// coefficients so signatures are stable across runs (they are cached by blob id).
+// Per-permutation hashes h_i(x) = xorshift(a_i * x + b_i mod 2^32), a_i odd, with fixed-seed
+// coefficients so signatures are stable across runs (they are cached by blob id). 32-bit lanes
+// let the inner loop over permutations vectorise; the xorshift spreads the high bits down.
 struct Permutations {
-  std::vector<uint64_t> a, b;
+  std::vector<uint32_t> a, b;
 };
 
 const Permutations& AllPermutations() {
@@ -24,20 +22,29 @@ const Permutations& AllPermutations() {
     std::mt19937_64 rng(0x7475'6e65'6d68ULL);  // "tunemh"
     Permutations p;
     for (int64_t i = 0; i < kMaxMinHashPermutations; ++i) {
-      p.a.push_back(rng() % (kMersenne61 - 1) + 1);
-      p.b.push_back(rng() % kMersenne61);
+      p.a.push_back(static_cast<uint32_t>(rng()) | 1u);
+      p.b.push_back(static_cast<uint32_t>(rng()));
     }
     return p;
   }();
   return perms;
 }
 
-uint64_t MulMod61(uint64_t a, uint64_t x) {
-  unsigned __int128 prod = static_cast<unsigned __int128>(a) * x;
-  uint64_t lo = static_cast<uint64_t>(prod & kMersenne61);
-  uint64_t hi = static_cast<uint64_t>(prod >> 61);
-  uint64_t r = lo + hi;
-  return r >= kMersenne61 ? r - kMersenne61 : r;
+bool IsWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+__attribute__((target_clones("avx2", "default")))
+void UpdateSignature(const uint32_t* a, const uint32_t* b, uint32_t* sig, size_t n,
+                     const uint32_t* shingles, size_t count) {
+  for (size_t s = 0; s < count; ++s) {
+    uint32_t x = shingles[s];
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t v = a[i] * x + b[i];
+      v ^= v >> 15;
+      sig[i] = v < sig[i] ? v : sig[i];
+    }
+  }
 }
 
 }  // namespace
@@ -47,15 +54,15 @@ MinHashSignature ComputeMinHash(const MinHashOptions& options, std::string_view 
   std::vector<std::string_view> tokens;
   size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && !(std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_')) ++i;
+    while (i < text.size() && !IsWordChar(text[i])) ++i;
     size_t start = i;
-    while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_')) ++i;
+    while (i < text.size() && IsWordChar(text[i])) ++i;
     if (i > start) tokens.push_back(text.substr(start, i - start));
   }
   auto n = static_cast<size_t>(options.ngram);
   if (tokens.size() < n) return {};
   // Hash each distinct shingle once.
-  std::vector<uint64_t> shingles;
+  std::vector<uint32_t> shingles;
   shingles.reserve(tokens.size() - n + 1);
   std::string shingle;
   for (size_t t = 0; t + n <= tokens.size(); ++t) {
@@ -64,7 +71,8 @@ MinHashSignature ComputeMinHash(const MinHashOptions& options, std::string_view 
       shingle.append(tokens[t + k]);
       shingle.push_back(' ');
     }
-    shingles.push_back(XXH3_64bits(shingle.data(), shingle.size()) & kMersenne61);
+    uint64_t h = XXH3_64bits(shingle.data(), shingle.size());
+    shingles.push_back(static_cast<uint32_t>(h ^ (h >> 32)));
   }
   std::sort(shingles.begin(), shingles.end());
   shingles.erase(std::unique(shingles.begin(), shingles.end()), shingles.end());
@@ -72,16 +80,8 @@ MinHashSignature ComputeMinHash(const MinHashOptions& options, std::string_view 
   const Permutations& perms = AllPermutations();
   MinHashSignature sig(static_cast<size_t>(options.permutations),
                        std::numeric_limits<uint32_t>::max());
-  for (size_t p = 0; p < sig.size(); ++p) {
-    uint64_t a = perms.a[p], b = perms.b[p];
-    uint32_t best = std::numeric_limits<uint32_t>::max();
-    for (uint64_t h : shingles) {
-      uint64_t v = MulMod61(a, h) + b;
-      if (v >= kMersenne61) v -= kMersenne61;
-      best = std::min(best, static_cast<uint32_t>(v));
-    }
-    sig[p] = best;
-  }
+  UpdateSignature(perms.a.data(), perms.b.data(), sig.data(), sig.size(), shingles.data(),
+                  shingles.size());
   return sig;
 }
 

@@ -63,7 +63,7 @@ bool IsVendoredPath(std::string_view path) {
 
 bool IsAlpha(unsigned char c) {
   // Multi-byte UTF-8 characters count as letters (CJK comments, accented identifiers).
-  return std::isalpha(c) || c >= 0xC0;
+  return internal::IsAsciiAlpha(c) || c >= 0xC0;
 }
 
 // Runs of base64 characters (StarCoder2: [a-zA-Z0-9+/\n=]{64,}); adds their lengths to `total`.
@@ -77,7 +77,7 @@ void Base64Runs(std::string_view s, int64_t& longest, int64_t& total) {
     run = 0;
   };
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '+' || c == '/' || c == '=' || c == '\n') {
+    if (internal::IsAsciiAlnum(c) || c == '+' || c == '/' || c == '=' || c == '\n') {
       ++run;
     } else {
       flush();
@@ -86,7 +86,8 @@ void Base64Runs(std::string_view s, int64_t& longest, int64_t& total) {
   flush();
 }
 
-bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+bool IsHex(char c) { return internal::IsHexDigit(static_cast<unsigned char>(c)); }
+bool IsAlnum(char c) { return internal::IsAsciiAlnum(static_cast<unsigned char>(c)); }
 
 // Length of one hex-byte unit at s[k] ("0x1f", "\x1f", or a bare "1f" word), else 0.
 size_t HexUnit(std::string_view s, size_t k) {
@@ -95,8 +96,8 @@ size_t HexUnit(std::string_view s, size_t k) {
   if (prefixed) p += 2;
   if (p + 2 > s.size() || !IsHex(s[p]) || !IsHex(s[p + 1])) return 0;
   p += 2;
-  if (p < s.size() && std::isalnum(static_cast<unsigned char>(s[p]))) return 0;
-  if (!prefixed && k > 0 && std::isalnum(static_cast<unsigned char>(s[k - 1]))) return 0;
+  if (p < s.size() && IsAlnum(s[p])) return 0;
+  if (!prefixed && k > 0 && IsAlnum(s[k - 1])) return 0;
   return p - k;
 }
 

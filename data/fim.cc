@@ -5,6 +5,43 @@
 namespace tune::data {
 namespace {
 
+// Large files are parsed in a window of whole top-level chunks around a random point: parse time
+// is linear in the text, and one middle needs only nearby nodes.
+constexpr size_t kParseWindowBytes = 4096;
+
+// [begin, end) of a window of about kParseWindowBytes whose ends are starts of lines that begin
+// in column 0 with a non-space character (a top-level definition or statement in every
+// supported language), or the text ends.
+std::pair<size_t, size_t> ParseWindow(std::string_view text, std::mt19937_64& rng) {
+  if (text.size() <= 2 * kParseWindowBytes) return {0, text.size()};
+  auto top_level_at_or_before = [&](size_t pos) -> size_t {
+    while (pos > 0) {
+      size_t line = text.rfind('\n', pos - 1);
+      size_t start = line == std::string_view::npos ? 0 : line + 1;
+      if (start == 0) return 0;
+      char c = text[start];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '}' && c != ')') return start;
+      pos = start - 1;
+    }
+    return 0;
+  };
+  size_t center = std::uniform_int_distribution<size_t>(0, text.size() - 1)(rng);
+  size_t begin = top_level_at_or_before(center > kParseWindowBytes / 2 ? center - kParseWindowBytes / 2 : 0);
+  size_t end = std::min(text.size(), begin + kParseWindowBytes);
+  // Extend to the next top-level line start (or the end of the text).
+  while (end < text.size()) {
+    size_t line = text.find('\n', end);
+    if (line == std::string_view::npos || line + 1 >= text.size()) {
+      end = text.size();
+      break;
+    }
+    end = line + 1;
+    char c = text[end];
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '}' && c != ')') break;
+  }
+  return {begin, end};
+}
+
 bool IsUtf8Start(std::string_view text, size_t pos) {
   return pos >= text.size() || (static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80;
 }
@@ -42,13 +79,16 @@ class SampleBuilder {
 MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language,
                         std::string_view text, std::mt19937_64& rng) {
   if (HasGrammar(language) && Draw(rng, options.structured_rate)) {
-    auto spans = FindSyntaxSpans(language, text, static_cast<uint32_t>(options.min_middle_bytes),
+    auto [begin, end] = ParseWindow(text, rng);
+    auto spans = FindSyntaxSpans(language, text.substr(begin, end - begin),
+                                 static_cast<uint32_t>(options.min_middle_bytes),
                                  static_cast<uint32_t>(options.max_middle_bytes));
     // Parse timeouts and files without a node of the allowed size fall back to random cuts.
     if (spans.ok() && !spans->empty()) {
       const SyntaxSpan& s =
           (*spans)[std::uniform_int_distribution<size_t>(0, spans->size() - 1)(rng)];
-      return {s.begin, s.end, true, s.kind};
+      return {static_cast<uint32_t>(begin + s.begin), static_cast<uint32_t>(begin + s.end), true,
+              s.kind};
     }
   }
   std::uniform_int_distribution<size_t> cut(0, text.size());

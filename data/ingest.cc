@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -107,6 +108,10 @@ std::string CacheFingerprint(const IngestOptions& o) {
             {"dedup", DedupConfigJson(o)}};
   std::string s = j.dump();
   return absl::StrFormat("%016x", XXH64(s.data(), s.size(), 0));
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 absl::StatusOr<int64_t> ParseDate(const std::string& date) {
@@ -374,6 +379,7 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   }
 
   // Path rules, then per blob (in parallel): content filters, secrets, MinHash.
+  auto mine_start = std::chrono::steady_clock::now();
   std::vector<size_t> to_read;
   for (size_t i = 0; i < entries.size(); ++i) {
     Entry& e = entries[i];
@@ -471,6 +477,8 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   // Held-out paths of the previous dataset stay held out even while absent from this tree.
   split.held_out.insert(previous_split.held_out.begin(), previous_split.held_out.end());
 
+  double mine_seconds = SecondsSince(mine_start);
+  auto sample_start = std::chrono::steady_clock::now();
   TUNE_ASSIGN_OR_RETURN(StagingDir staging, StagingDir::Create(out));
   auto vocab = static_cast<uint32_t>(tok.vocab_size());
   SplitWriter train("train", staging.path(), vocab, options.shard_tokens);
@@ -538,6 +546,7 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   }
   TUNE_RETURN_IF_ERROR(train.Flush());
   TUNE_RETURN_IF_ERROR(eval.Flush());
+  double sample_seconds = SecondsSince(sample_start);
 
   DatasetManifest manifest;
   manifest.repo = repo_abs;
@@ -565,6 +574,8 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   result.train_tokens = manifest.train_tokens;
   result.eval_tokens = manifest.eval_tokens;
   result.summary = Summary(report);
+  result.mine_seconds = mine_seconds;
+  result.sample_seconds = sample_seconds;
 
   const fs::path& dir = staging.path();
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "report.json", report.dump(2) + "\n"));

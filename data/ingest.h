@@ -65,6 +65,8 @@ struct IngestResult {
   uint64_t train_tokens = 0;
   uint64_t eval_tokens = 0;
   std::string summary;  // the human summary also written to summary.txt
+  double mine_seconds = 0;    // read + filter + secrets + MinHash + dedup
+  double sample_seconds = 0;  // tokenize + FIM + shards
 };
 
 absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options);

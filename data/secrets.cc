@@ -44,7 +44,7 @@ std::vector<Rule> MakeRules() {
                    kKey});
   rules.push_back({"slack-token", {"xox"}, re(R"((xox[baprse]-[0-9]{10,13}-[0-9a-zA-Z-]{10,}))"), 1,
                    3, kKey});
-  rules.push_back({"jwt", {"ey"},
+  rules.push_back({"jwt", {"eyj"},
                    re(R"(\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/\\_-]{17,}\.(?:[a-zA-Z0-9/\\_-]{10,}={0,2})?))"),
                    1, 3, kKey});
   rules.push_back({"openai-api-key", {"t3blbkfj"},
@@ -155,18 +155,27 @@ std::vector<Redaction> FindSecrets(std::string_view text) {
   std::vector<Redaction> found;
   FindPrivateKeys(text, found, 0);
   const std::vector<Rule>& rules = Rules();
-  size_t line_start = 0;
-  while (line_start < text.size()) {
-    size_t line_end = text.find('\n', line_start);
-    if (line_end == std::string_view::npos) line_end = text.size();
-    std::string_view line = text.substr(line_start, line_end - line_start);
-    std::string lower = internal::ToLower(line);
-    for (size_t r = 0; r < rules.size(); ++r) {
-      const Rule& rule = rules[r];
-      if (std::none_of(rule.keywords.begin(), rule.keywords.end(),
-                       [&](const std::string& k) { return lower.find(k) != std::string::npos; })) {
-        continue;
+  // Keyword prefilter over the whole lower-cased text: the regexes run only on lines that hold
+  // one of their rule's keywords.
+  std::string lower = internal::ToLower(text);
+  std::vector<std::pair<size_t, size_t>> lines;  // [start, end) of candidate lines
+  for (size_t r = 0; r < rules.size(); ++r) {
+    const Rule& rule = rules[r];
+    lines.clear();
+    for (const std::string& k : rule.keywords) {
+      for (size_t pos = lower.find(k); pos != std::string::npos; pos = lower.find(k, pos + 1)) {
+        size_t start = lower.rfind('\n', pos);
+        start = start == std::string::npos ? 0 : start + 1;
+        size_t end = lower.find('\n', pos);
+        if (end == std::string::npos) end = lower.size();
+        lines.emplace_back(start, end);
+        pos = end;
       }
+    }
+    std::sort(lines.begin(), lines.end());
+    lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+    for (const auto& [line_start, line_end] : lines) {
+      std::string_view line = text.substr(line_start, line_end - line_start);
       for (std::cregex_iterator it(line.data(), line.data() + line.size(), rule.pattern), end;
            it != end; ++it) {
         const auto& m = (*it)[rule.group];
@@ -180,7 +189,6 @@ std::vector<Redaction> FindSecrets(std::string_view text) {
                          static_cast<uint16_t>(r + 1)});
       }
     }
-    line_start = line_end + 1;
   }
   // Sort and merge overlaps (a token can match a provider rule and the generic one).
   std::sort(found.begin(), found.end(),

@@ -128,6 +128,33 @@ TEST(FimTest, StructuredMiddlesAreSyntaxNodes) {
   EXPECT_GE(kinds.size(), 4u);  // functions, blocks, statements, expressions, argument lists
 }
 
+TEST(FimTest, LargeFilesAreParsedInWindowsThatKeepNodesAligned) {
+  // ~60 KB of Python: middles come from a parse window, yet must be nodes of the full parse.
+  std::string text = "import os\n\n";
+  for (int i = 0; i < 300; ++i) {
+    text += "class Thing" + std::to_string(i) + ":\n    def run(self, x):\n"
+            "        if x > " + std::to_string(i) + ":\n            return helper(x, " +
+            std::to_string(i) + ")\n        return [v for v in range(x)]\n\n\n";
+    text += "def top_" + std::to_string(i) + "(a, b):\n    return a * b + " + std::to_string(i) + "\n\n\n";
+  }
+  ASSERT_GT(text.size(), 40000u);
+  FimOptions opt;
+  opt.structured_rate = 1;
+  auto spans = FindSyntaxSpans("python", text, 16, 1000);
+  ASSERT_TRUE(spans.ok());
+  std::set<std::pair<uint32_t, uint32_t>> nodes;
+  for (const SyntaxSpan& sp : *spans) nodes.emplace(sp.begin, sp.end);
+  std::set<uint32_t> starts;
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    std::mt19937_64 rng(seed);
+    MiddleSpan m = ChooseMiddle(opt, "python", text, rng);
+    ASSERT_TRUE(m.structured);
+    EXPECT_TRUE(nodes.count({m.begin, m.end})) << text.substr(m.begin, m.end - m.begin);
+    starts.insert(m.begin);
+  }
+  EXPECT_GT(*starts.rbegin(), text.size() / 2);  // windows cover the whole file
+}
+
 TEST(FimTest, RandomCutsRespectUtf8) {
   std::string text = "s = 'héllo wörld ✓ 日本語 😀'\n";
   FimOptions opt;
