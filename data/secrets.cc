@@ -59,17 +59,19 @@ std::vector<Rule> MakeRules() {
   rules.push_back({"url-password", {"://"},
                    re(R"([a-z][a-z0-9+.-]*://[^/\s:@'"]{1,100}:([^/\s:@'"]{3,200})@)", true), 1, 0,
                    kPassword});
-  // password = "literal" (any quoted literal of 6+ characters after a password-like name).
+  // password = "literal" (any quoted literal of 6+ characters after a password-like name), also
+  // inside an escaped string literal: "password = \"...\"".
   rules.push_back({"password-assignment", {"passw", "pwd"},
-                   re(R"((?:passw(?:or)?d|pwd)\w*['"]?\s*(?::=|=>|[:=])\s*(['"])([^'"\s]{6,200})\1)",
+                   re(R"((?:passw(?:or)?d|pwd)\w*\\?['"]?\s*(?::=|=>|[:=])\s*\\?(['"])([^'"\s\\]{6,200})\\?\1)",
                       true),
                    2, 0, kPassword});
-  // gitleaks generic-api-key (value group 1), entropy >= 3.5.
+  // gitleaks generic-api-key (value group 1), entropy >= 3.5; backslashes are accepted around
+  // the operator so that assignments inside escaped string literals are caught too.
   rules.push_back(
       {"generic-api-key",
        {"access", "api", "auth", "key", "credential", "creds", "passwd", "password", "secret",
         "token"},
-       re(R"((?:access|auth|api|credential|creds|key|passw(?:or)?d|secret|token)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[`'"\s=]{0,5}([\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3})(?:[`'"\s;]|\\[nr]|$))",
+       re(R"((?:access|auth|api|credential|creds|key|passw(?:or)?d|secret|token)(?:[ \t\w.-]{0,20})[\s'"\\]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[`'"\s=\\]{0,5}([\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3})(?:[`'"\s;\\]|$))",
           true),
        1, 3.5, kKey});
   return rules;

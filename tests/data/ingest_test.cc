@@ -233,6 +233,54 @@ TEST(IngestTest, SplitIsStableAndIncrementalEqualsFull) {
   ExpectNoStaging(dir / "inc");
 }
 
+TEST(IngestTest, ConfigChangeOrCorruptCacheReminesEverything) {
+  TempDir dir;
+  TestRepo repo(dir / "repo");
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 5; ++i) files["m" + std::to_string(i) + ".py"] = PythonModule(i);
+  repo.Commit(files);
+  IngestOptions o = Options(dir / "repo", dir / "ds");
+  ASSERT_TRUE(RunIngest(o).ok());
+  ASSERT_TRUE(RunIngest(o).ok());
+  EXPECT_EQ(ReadJson(dir / "ds" / "report.json")["cache"]["hits"], 5);
+  o.filters.max_line_length = 900;  // a filter change invalidates every cached verdict
+  ASSERT_TRUE(RunIngest(o).ok());
+  nlohmann::json report = ReadJson(dir / "ds" / "report.json");
+  EXPECT_EQ(report["cache"]["misses"], 5);
+  EXPECT_TRUE(report["incremental"].contains("cache_discarded"));
+  std::string bytes = *core::ReadFile(dir / "ds" / "blob_cache.bin");
+  bytes[bytes.size() / 2] ^= 1;
+  ASSERT_TRUE(core::WriteFileAtomic(dir / "ds" / "blob_cache.bin", bytes).ok());
+  ASSERT_TRUE(RunIngest(o).ok());
+  EXPECT_EQ(ReadJson(dir / "ds" / "report.json")["cache"]["misses"], 5);
+}
+
+// The project's own repository (a real tree with real history), when the tests run in a checkout.
+TEST(IngestTest, MinesThisProjectsOwnRepository) {
+  fs::path root = ::tune::testing::SourcePath("");
+  if (!fs::exists(root / ".git")) GTEST_SKIP() << "not a git checkout: " << root;
+  TempDir dir;
+  IngestOptions o = Options(root, dir / "ds");
+  o.filters.max_file_bytes = 1 << 20;
+  auto r = RunIngest(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto reader = RepoReader::Open(root);
+  auto tree = (*reader)->ListFiles(r->commit);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ(r->files_seen, tree->size());  // the tree of HEAD, nothing from the work tree
+  EXPECT_GT(r->files_kept, 20u);
+  EXPECT_GT(r->train_tokens, 10000u);
+  nlohmann::json report = ReadJson(dir / "ds" / "report.json");
+  EXPECT_GT(report["languages"]["cpp"]["kept"].get<int>(), 10);
+  // The planted provider tokens of this project's own tests are found anywhere in a line.
+  std::string text = DecodeAll(dir / "ds");
+  for (const char* token : {"AKIAZ7QW3ERTY5UIOP2L", "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5Q",
+                            "xoxb-1234567890-9876543210-AbCdEfGhIjKlMnOp"}) {
+    EXPECT_EQ(text.find(token), std::string::npos) << token;
+  }
+  EXPECT_NE(text.find("RunIngest"), std::string::npos);
+}
+
 TEST(IngestTest, HeldOutFilesNeverReachTraining) {
   TempDir dir;
   TestRepo repo(dir / "repo");

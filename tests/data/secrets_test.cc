@@ -58,6 +58,14 @@ TEST(SecretsTest, PrivateKeyBlockBecomesOnePlaceholder) {
   EXPECT_EQ(ApplyRedactions(text, found), "key = '''\n<PRIVATE_KEY>\n'''\n");
 }
 
+TEST(SecretsTest, FindsAssignmentsInsideEscapedStringLiterals) {
+  // Source that embeds config text as an escaped literal, e.g. a test fixture in C++.
+  std::string line = "  cfg(\"password = \\\"Hunter2-Hunter2\\\"\"); auth(\"token=\\\"9fX2kLq8RzT4vWm7NpB3\\\"\");\n";
+  std::string redacted = ApplyRedactions(line, FindSecrets(line));
+  EXPECT_EQ(redacted.find("Hunter2-Hunter2"), std::string::npos) << redacted;
+  EXPECT_EQ(redacted.find("9fX2kLq8RzT4vWm7NpB3"), std::string::npos) << redacted;
+}
+
 TEST(SecretsTest, LeavesOrdinaryCodeAlone) {
   const char* code =
       "def get_token(self):\n"

@@ -1,0 +1,109 @@
+#include "data/dataset.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "core/file.h"
+#include "data/blob_cache.h"
+#include "data/ingest.h"
+#include "tests/data/test_repo.h"
+#include "tests/support/temp_dir.h"
+
+namespace tune::data {
+namespace {
+
+using ::tune::testing::FixturePath;
+using ::tune::testing::TempDir;
+using ::tune::testing::TestRepo;
+
+TEST(BlobCacheTest, RoundTripsAndRejectsOtherFingerprintsAndCorruption) {
+  TempDir dir;
+  BlobCache cache("fp1");
+  cache.Put("aa", "x.py", {DropReason::kKept, "python", {{3, 9, 2}}, {1, 2, 3}});
+  cache.Put("bb", "y.js", {DropReason::kLongLines, "javascript", {}, {}});
+  ASSERT_TRUE(cache.Save(dir / "c.bin").ok());
+  auto loaded = BlobCache::Load(dir / "c.bin", "fp1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->size(), 2u);
+  const BlobRecord* r = loaded->Find("aa", "x.py");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->language, "python");
+  ASSERT_EQ(r->redactions.size(), 1u);
+  EXPECT_EQ(r->redactions[0].end, 9u);
+  EXPECT_EQ(r->signature, (MinHashSignature{1, 2, 3}));
+  EXPECT_EQ(loaded->Find("bb", "y.js")->reason, DropReason::kLongLines);
+  EXPECT_EQ(loaded->Find("aa", "renamed.py"), nullptr);  // keyed by blob id + path
+
+  EXPECT_EQ(BlobCache::Load(dir / "c.bin", "fp2").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::string bytes = *core::ReadFile(dir / "c.bin");
+  bytes[bytes.size() / 2] ^= 0x40;
+  ASSERT_TRUE(core::WriteFileAtomic(dir / "bad.bin", bytes).ok());
+  EXPECT_EQ(BlobCache::Load(dir / "bad.bin", "fp1").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(BlobCache::Load(dir / "none.bin", "fp1").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ManifestTest, RoundTripsAndRejectsOtherVersions) {
+  TempDir dir;
+  DatasetManifest m;
+  m.repo = "/r";
+  m.rev = "HEAD";
+  m.commit = std::string(40, 'a');
+  m.repo_name = "r";
+  m.tokenizer_path = "/t.json";
+  m.tokenizer_fingerprint = "f";
+  m.vocab_size = 10;
+  m.config_fingerprint = "c";
+  m.config_json = "{\"fim_rate\":0.5}";
+  m.shards = {{"train-00000.tshard", "train", 5, 1, 0xdeadbeefULL}};
+  m.train_tokens = 5;
+  ASSERT_TRUE(core::WriteFileAtomic(dir / "manifest.json", ManifestToJson(m)).ok());
+  auto read = ReadManifest(dir.path());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->commit, m.commit);
+  EXPECT_EQ(read->shards[0].checksum, 0xdeadbeefULL);
+  EXPECT_EQ(read->config_json, m.config_json);
+
+  std::string text = ManifestToJson(m);
+  text.replace(text.find("\"format_version\": 1"), 19, "\"format_version\": 7");
+  ASSERT_TRUE(core::WriteFileAtomic(dir / "manifest.json", text).ok());
+  auto other = ReadManifest(dir.path());
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(other.status().message().find("format_version 7"), std::string::npos);
+
+  ASSERT_TRUE(core::WriteFileAtomic(dir / "manifest.json", "{\"format_version\": 1}").ok());
+  auto missing = ReadManifest(dir.path());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("source"), std::string::npos);
+}
+
+TEST(DumpShardsTest, DecodesWithSentinelsAndHonoursLimit) {
+  TempDir dir;
+  TestRepo repo(dir / "repo");
+  repo.Commit({{"a.py", "def alpha():\n    return 1\n"}, {"b.py", "def beta():\n    return 2\n"}});
+  IngestOptions o;
+  o.repo = dir / "repo";
+  o.out = dir / "ds";
+  o.tokenizer = FixturePath("tokenizers/qwen3/tokenizer.json");
+  o.eval_fraction = 0;
+  o.fim.fim_rate = 1;
+  o.fim.repo_context_rate = 0;
+  o.progress = false;
+  ASSERT_TRUE(RunIngest(o).ok());
+  std::ostringstream decoded;
+  ASSERT_TRUE(DumpShards(dir / "ds", /*decode=*/true, /*limit=*/1, decoded).ok());
+  std::string text = decoded.str();
+  EXPECT_NE(text.find("<|fim_prefix|>"), std::string::npos) << text;
+  EXPECT_NE(text.find("<|fim_middle|>"), std::string::npos) << text;
+  EXPECT_NE(text.find("document 0"), std::string::npos);
+  EXPECT_EQ(text.find("document 1"), std::string::npos);  // --limit 1
+  std::ostringstream ids;
+  ASSERT_TRUE(DumpShards(dir / "ds", /*decode=*/false, /*limit=*/5, ids).ok());
+  EXPECT_NE(ids.str().find("document 1"), std::string::npos);
+  EXPECT_EQ(ids.str().find("<|fim_prefix|>"), std::string::npos);
+  EXPECT_EQ(DumpShards(dir / "nope", false, 1, ids).code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tune::data
