@@ -28,8 +28,10 @@ namespace {
 
 constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // ▁
 
-// Per-call scratch buffers.
+// Per-call scratch buffers and the thread's word cache.
 struct EncodeState {
+  explicit EncodeState(internal::WordCache& c) : cache(c) {}
+  internal::WordCache& cache;
   std::vector<internal::Piece> pieces;
   std::vector<int32_t> symbols;
   std::deque<std::string> texts;  // normalized segments, alive until the call returns
@@ -284,8 +286,7 @@ void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int
   }
   // Words of one or two bytes merge at most once: cheaper than a cache lookup.
   const bool cacheable = word.size() > 2;
-  internal::WordCache& cache = internal::WordCache::ForThread(instance);
-  if (cacheable && cache.Find(word, out)) return;
+  if (cacheable && state.cache.Find(word, out)) return;
   std::vector<int32_t>& symbols = state.symbols;
   symbols.clear();
   for (char c : word) {
@@ -298,13 +299,12 @@ void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int
   }
   merges.Apply(symbols);
   out.insert(out.end(), symbols.begin(), symbols.end());
-  if (cacheable) cache.Insert(word, symbols);
+  if (cacheable) state.cache.Insert(word, symbols);
 }
 
 void Tokenizer::Impl::EncodeSentencePieceWord(std::string_view word, std::vector<int32_t>& out,
                                               EncodeState& state) const {
-  internal::WordCache& cache = internal::WordCache::ForThread(instance);
-  if (cache.Find(word, out)) return;
+  if (state.cache.Find(word, out)) return;
   std::vector<int32_t>& symbols = state.symbols;
   symbols.clear();
   for (size_t pos = 0; pos < word.size();) {
@@ -322,7 +322,7 @@ void Tokenizer::Impl::EncodeSentencePieceWord(std::string_view word, std::vector
   }
   merges.Apply(symbols);
   out.insert(out.end(), symbols.begin(), symbols.end());
-  cache.Insert(word, symbols);
+  state.cache.Insert(word, symbols);
 }
 
 void Tokenizer::Impl::EncodeSegment(std::string_view segment, std::vector<int32_t>& out,
@@ -433,7 +433,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const fs::path& path)
 std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool parse_special) const {
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 1);
-  EncodeState state;
+  EncodeState state(internal::WordCache::ForThread(impl_->instance));
   const AddedTokenMatcher& matcher = parse_special ? impl_->specials : impl_->user_defined;
   if (matcher.empty()) {
     impl_->EncodeSegment(text, out, state);
