@@ -8,22 +8,22 @@
 namespace tune::tokenizer::internal {
 namespace {
 
-
-// Qwen2.5-Coder / CodeGemma, StarCoder / StarCoder2, SantaCoder, CodeLlama, DeepSeek-Coder.
-const std::string_view kPrefix[] = {"<|fim_prefix|>", "<fim_prefix>", "<fim-prefix>",
-                               "\xE2\x96\x81<PRE>", "<PRE>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81"
-                               "begin\xEF\xBD\x9C>"};
-const std::string_view kMiddle[] = {"<|fim_middle|>", "<fim_middle>", "<fim-middle>",
-                               "\xE2\x96\x81<MID>", "<MID>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81"
-                               "end\xEF\xBD\x9C>"};
-const std::string_view kSuffix[] = {"<|fim_suffix|>", "<fim_suffix>", "<fim-suffix>",
-                               "\xE2\x96\x81<SUF>", "<SUF>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81"
-                               "hole\xEF\xBD\x9C>"};
-const std::string_view kPad[] = {"<|fim_pad|>", "<fim_pad>", "<fim-pad>"};
-const std::string_view kRepoName[] = {"<|repo_name|>", "<repo_name>", "<reponame>"};
-const std::string_view kFileSep[] = {"<|file_sep|>", "<file_sep>", "<|file_separator|>"};
+// Spellings by family: Qwen2.5-Coder / CodeGemma, StarCoder / StarCoder2, SantaCoder, CodeLlama
+// (▁-prefixed pieces, and bare in some conversions), DeepSeek-Coder (full-width bars, ▁).
+constexpr std::string_view kPrefix[] = {
+    "<|fim_prefix|>", "<fim_prefix>", "<fim-prefix>", "\u2581<PRE>", "<PRE>",
+    "<\uFF5Cfim\u2581begin\uFF5C>"};
+constexpr std::string_view kMiddle[] = {
+    "<|fim_middle|>", "<fim_middle>", "<fim-middle>", "\u2581<MID>", "<MID>",
+    "<\uFF5Cfim\u2581end\uFF5C>"};
+constexpr std::string_view kSuffix[] = {
+    "<|fim_suffix|>", "<fim_suffix>", "<fim-suffix>", "\u2581<SUF>", "<SUF>",
+    "<\uFF5Cfim\u2581hole\uFF5C>"};
+constexpr std::string_view kPad[] = {"<|fim_pad|>", "<fim_pad>", "<fim-pad>"};
+constexpr std::string_view kRepoName[] = {"<|repo_name|>", "<repo_name>", "<reponame>"};
+constexpr std::string_view kFileSep[] = {"<|file_sep|>", "<file_sep>", "<|file_separator|>"};
 // End of the middle: CodeLlama's EOT, else the end-of-document token (EOS fallback below).
-const std::string_view kEot[] = {"\xE2\x96\x81<EOT>", "<EOT>", "<|endoftext|>"};
+constexpr std::string_view kEot[] = {"\u2581<EOT>", "<EOT>", "<|endoftext|>"};
 
 }  // namespace
 

@@ -1,5 +1,8 @@
 #include "tokenizer/pretokenizer.h"
 
+#include <algorithm>
+#include <array>
+
 #include "tokenizer/unicode.h"
 
 namespace tune::tokenizer::internal {
@@ -11,7 +14,7 @@ constexpr std::string_view kLlama3Regex =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
 // DeepSeek-Coder's Split regexes, in order.
-const std::vector<std::string> kDeepseekCoderRegexes = {
+constexpr std::array<std::string_view, 5> kDeepseekCoderRegexes = {
     R"([\r\n])", R"(\s?\p{L}+)", R"(\s?\p{P}+)",
     "[\u4E00-\u9FA5\u0800-\u4E00\uAC00-\uD7FF]+", R"(\p{N})"};
 
@@ -263,11 +266,15 @@ std::optional<PreTokenizerKind> PreTokenizerFromRegexes(std::vector<std::string>
   }
   if (patterns.size() == 1 && patterns[0] == kQwen2Regex) return PreTokenizerKind::kQwen2;
   if (patterns.size() == 1 && patterns[0] == kLlama3Regex) return PreTokenizerKind::kLlama3;
-  if (patterns == kDeepseekCoderRegexes) return PreTokenizerKind::kDeepseekCoder;
+  if (std::equal(patterns.begin(), patterns.end(), kDeepseekCoderRegexes.begin(),
+                 kDeepseekCoderRegexes.end())) {
+    return PreTokenizerKind::kDeepseekCoder;
+  }
   return std::nullopt;
 }
 
 void PreTokenizer::Split(std::string_view text, std::vector<Piece>& pieces) const {
+  // Per thread, so the decode buffers are allocated once and Split stays const and lock-free.
   thread_local Codepoints t;
   t.Decode(text);
   const size_t n = t.cps.size();

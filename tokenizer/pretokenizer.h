@@ -39,8 +39,8 @@ struct Piece {
   uint32_t length;
 };
 
-// Splits `text` into pieces that cover it in order. Reuses `pieces` and `scratch` storage so a
-// caller looping over many segments allocates once.
+// Splits text into pieces that cover it in order (appended to `pieces`, whose storage a caller
+// looping over many segments can reuse).
 class PreTokenizer {
  public:
   explicit PreTokenizer(PreTokenizerKind kind) : kind_(kind) {}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdio>
 #include <deque>
 
 #include "absl/container/flat_hash_map.h"
@@ -153,10 +154,10 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
     const TokenType type = v.types[id];
     by_text.try_emplace(text, id);
     if (IsMatchable(type)) specials.Add(text, id);
-    if (type == TokenType::kControl || type == TokenType::kUserDefined) {
-      token_bytes[id] = text;
-    } else if (byte_level) {
-      token_bytes[id] = internal::ByteLevelToBytes(text);
+    if (byte_level) {
+      // Added tokens are stored as their literal text, the others in the byte alphabet.
+      const bool literal = type == TokenType::kControl || type == TokenType::kUserDefined;
+      token_bytes[id] = literal ? text : internal::ByteLevelToBytes(text);
     } else if (type == TokenType::kByte) {
       unsigned value = 0;
       if (text.size() != 6 || std::sscanf(text.c_str(), "<0x%2X>", &value) != 1) {

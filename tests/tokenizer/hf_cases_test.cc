@@ -86,6 +86,30 @@ TEST(HfCases, Llama2SpecialIdsAndNoFim) {
   EXPECT_EQ((*tok)->fim().prefix, std::nullopt);
 }
 
+// CodeLlama's FIM pieces (ids 32007-32010 in the real vocabulary), added to the llama2 one.
+TEST(HfCases, CodeLlamaFimPieces) {
+  auto tok = Tokenizer::Load(tune::testing::FixturePath("tokenizers/llama2"));
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  VocabData vocab = (*tok)->vocab();
+  for (const char* piece : {"\u2581<PRE>", "\u2581<SUF>", "\u2581<MID>", "\u2581<EOT>"}) {
+    vocab.tokens.push_back(piece);
+    vocab.types.push_back(TokenType::kControl);
+    vocab.scores.push_back(0);
+  }
+  auto codellama = Tokenizer::FromVocab(vocab);
+  ASSERT_TRUE(codellama.ok()) << codellama.status();
+  const FimTokens& fim = (*codellama)->fim();
+  EXPECT_EQ(fim.prefix, 32000);
+  EXPECT_EQ(fim.suffix, 32001);
+  EXPECT_EQ(fim.middle, 32002);
+  EXPECT_EQ(fim.eot, 32003);
+  EXPECT_EQ(fim.pad, std::nullopt);
+  EXPECT_EQ(fim.file_sep, std::nullopt);
+  // Control pieces decode to their text with ▁ as a space, as HF's decoder does.
+  const std::vector<int32_t> ids = {1, 32000, 22557};
+  EXPECT_EQ((*codellama)->Decode(ids), "<s> <PRE> Hello");
+}
+
 // Ingest encodes file text with parse_special=false: a file mentioning a control or FIM token
 // must not produce its id, and decoding gives the text back. Qwen's FIM tokens are marked
 // non-special in tokenizer.json; they count as control tokens all the same. User-defined
