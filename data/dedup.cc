@@ -110,13 +110,17 @@ std::optional<uint32_t> LshIndex::Find(const MinHashSignature& signature) const 
   return std::nullopt;
 }
 
-std::optional<uint32_t> LshIndex::FindOrInsert(uint32_t id, const MinHashSignature& signature) {
-  if (std::optional<uint32_t> dup = Find(signature)) return dup;
-  if (signature.empty()) return std::nullopt;
+void LshIndex::Insert(uint32_t id, const MinHashSignature& signature) {
+  if (signature.empty()) return;
   kept_.emplace(id, signature);
   for (int64_t band = 0; band < options_.bands; ++band) {
     buckets_[BandKey(signature, band)].push_back(id);
   }
+}
+
+std::optional<uint32_t> LshIndex::FindOrInsert(uint32_t id, const MinHashSignature& signature) {
+  if (std::optional<uint32_t> dup = Find(signature)) return dup;
+  Insert(id, signature);
   return std::nullopt;
 }
 

@@ -39,6 +39,8 @@ class LshIndex {
   std::optional<uint32_t> FindOrInsert(uint32_t id, const MinHashSignature& signature);
   // Returns the id of a kept near-duplicate without inserting.
   std::optional<uint32_t> Find(const MinHashSignature& signature) const;
+  // Keeps `signature` as `id` unconditionally (empty signatures are ignored).
+  void Insert(uint32_t id, const MinHashSignature& signature);
 
  private:
   uint64_t BandKey(const MinHashSignature& signature, int64_t band) const;

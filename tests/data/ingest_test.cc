@@ -306,6 +306,33 @@ TEST(IngestTest, HeldOutFilesNeverReachTraining) {
   }
 }
 
+TEST(IngestTest, HeldOutNearCopiesOfTrainingFilesAreDropped) {
+  TempDir dir;
+  TestRepo repo(dir / "repo");
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 6; ++i) files["m" + std::to_string(i) + ".py"] = PythonModule(i);
+  std::string cutoff = repo.Commit(files, 1000);
+  std::string copy = PythonModule(3);
+  copy.replace(copy.find("Module 3."), 9, "Module 3c");
+  files["z_copy_of_m3.py"] = copy;  // added after the cutoff: held out, but a near-copy of m3.py
+  repo.Commit(files, 2000);
+  IngestOptions o = Options(dir / "repo", dir / "ds");
+  o.eval_fraction = 0;
+  o.eval_after_commit = cutoff;
+  // One band of all 256 rows: the greedy dedup pass can only pair identical signatures, so the
+  // held-out check is what must catch the copy.
+  o.minhash.bands = 1;
+  o.minhash.rows = 256;
+  auto r = RunIngest(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  nlohmann::json report = ReadJson(dir / "ds" / "report.json");
+  EXPECT_EQ(report["split"]["eval_dropped_near_train"], 1);
+  EXPECT_EQ(report["split"]["eval_files"], 0);
+  EXPECT_EQ(report["files"]["dropped"]["near_duplicate"], 1);
+  EXPECT_EQ(r->eval_tokens, 0u);
+  EXPECT_EQ(ReadSplit(dir / "ds")->held_out, (std::set<std::string>{"z_copy_of_m3.py"}));
+}
+
 TEST(IngestTest, HistoryModeMinesOlderVersions) {
   TempDir dir;
   TestRepo repo(dir / "repo");
