@@ -41,6 +41,16 @@ TEST_P(HfCasesTest, RebuiltFromVocabDataIsIdentical) {
   ExpectCasesExact(**rebuilt, LoadCases(dir / "cases.json"));
 }
 
+// 1,000 random texts per tokenizer, ids from @huggingface/tokenizers (testdata/README.md).
+TEST_P(HfCasesTest, RandomTextsExact) {
+  auto tok = Tokenizer::Load(tune::testing::FixturePath("tokenizers/" + GetParam()));
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  const std::vector<Case> cases = LoadCases(
+      tune::testing::SourcePath("tests/tokenizer/testdata/random/" + GetParam() + ".json"));
+  ASSERT_EQ(cases.size(), 1000u);
+  ExpectCasesExact(**tok, cases);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, HfCasesTest, ::testing::Values("qwen3", "llama2"));
 
 // GGUF stores no merges for SentencePiece ("llama"): scores alone must reproduce the ids.

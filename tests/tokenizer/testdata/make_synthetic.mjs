@@ -190,3 +190,37 @@ for (const [name, f] of Object.entries(families)) {
   fs.writeFileSync(`${out}/gemma/cases.json`, JSON.stringify({ cases }));
   console.log("gemma", Object.keys(vocab).length, "tokens,", cases.length, "cases");
 }
+
+// random/{qwen3,llama2}.json: 1,000 random texts each (fragments chosen for the regexes, NFC,
+// byte fallback and special tokens, mixed with random code points), encoded with the fixture
+// tokenizers themselves.
+{
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const frags = [" ", "  ", "\n", "\r\n", "\t", "'s", "'T", "'ll", "123", "4567", "x", "Foo", "_bar",
+    "\u00e9", "e\u0301", "\u4e2d\u6587", "\ud55c\uad6d", "\u{1F600}", "\u00a0", "\u2003", "\u0663",
+    "\u2460", "\u216B", "{", "}", "();", "//", "#", "==", "!=", "->", "<|fim_prefix|>",
+    "<|endoftext|>", "<s>", "\u2581", "\ufb01", "\u00c5", "A\u030a", "\u1100\u1161", "\u00df",
+    "\u0130", "\u0345", "a\u0328\u0301", "\u0f73", "\ufb2c"];
+  fs.mkdirSync(`${out}/random`, { recursive: true });
+  for (const name of ["qwen3", "llama2"]) {
+    const dir = `${fixtures}/${name}`;
+    const tok = new Tokenizer(JSON.parse(fs.readFileSync(`${dir}/tokenizer.json`)),
+                              JSON.parse(fs.readFileSync(`${dir}/tokenizer_config.json`)));
+    const cases = [];
+    for (let i = 0; i < 1000; i++) {
+      let text = "";
+      for (let k = Math.floor(rnd() * 30); k > 0; k--) {
+        text += rnd() < 0.2
+          ? String.fromCodePoint(Math.floor(rnd() < 0.5 ? rnd() * 0x3000 : rnd() * 0x2FFFF))
+          : frags[Math.floor(rnd() * frags.length)];
+      }
+      text = text.replace(/[\ud800-\udfff]/g, "");  // lone surrogates have no UTF-8 form
+      const ids = tok.encode(text, { add_special_tokens: false }).ids;
+      const decoded = ids.length ? tok.decode(ids, { skip_special_tokens: false }) : "";
+      cases.push({ text, ids, decoded });
+    }
+    fs.writeFileSync(`${out}/random/${name}.json`, JSON.stringify({ cases }));
+    console.log(`random/${name}`, cases.length, "cases");
+  }
+}
