@@ -1,7 +1,7 @@
 // `tune debug tokenize`: text to token ids (a JSON array) with the base model's own tokenizer,
 // or ids back to text with --decode.
 #include <cstdio>
-#include <optional>
+#include <memory>
 #include <string>
 
 #include "cli/commands.h"
