@@ -1,8 +1,8 @@
 // Native tokenizers of the supported base models, token-for-token equal to Hugging Face
 // `tokenizers` (and to libsentencepiece for tokenizer.model files), without linking either.
 //
-// Families: byte-level BPE with the Qwen2/2.5/3 (NFC + split regex), Llama-3, GPT-2 and
-// StarCoder/StarCoder2 pre-tokenizers; SentencePiece BPE (Llama-2, CodeLlama, Mistral,
+// Families: byte-level BPE with the Qwen2/2.5/3 (NFC + split regex), Llama-3, GPT-2,
+// StarCoder/StarCoder2 and DeepSeek-Coder pre-tokenizers; SentencePiece BPE (Llama-2, CodeLlama, Mistral,
 // CodeGemma style) from tokenizer.json (byte fallback) or tokenizer.model. The same tokenizer can
 // be built from, and exported as, plain vocabulary data (VocabData: the GGUF tokenizer.ggml.*
 // fields), which is how the GGUF reader/writer round-trips it. See docs/tokenizers.md.
@@ -54,8 +54,8 @@ enum class ModelKind {
 // FromVocab(t.vocab()) encodes exactly like t.
 struct VocabData {
   ModelKind model = ModelKind::kByteLevelBpe;
-  // Pre-tokenizer, by its GGUF name: "qwen2" (implies NFC), "llama-bpe", "gpt-2", "starcoder";
-  // "default" for SentencePiece.
+  // Pre-tokenizer, by its GGUF name: "qwen2" (implies NFC), "llama-bpe" (implies
+  // ignore_merges), "gpt-2", "starcoder", "deepseek-coder"; "default" for SentencePiece.
   std::string pre;
   // Token texts as GGUF stores them: byte-level BPE tokens in the GPT-2 byte-to-unicode
   // alphabet (`Ġ` for space), SentencePiece pieces with `▁`; control and user-defined tokens as
@@ -69,8 +69,10 @@ struct VocabData {
   std::vector<std::string> merges;
   std::optional<int32_t> bos, eos, unk, pad;
   bool add_bos = false;
-  bool add_space_prefix = false;           // SentencePiece: prepend `▁` to each text segment
-  bool remove_extra_whitespaces = false;   // SentencePiece: trim and collapse runs of spaces
+  // SentencePiece: prepend `▁` to each text segment (the text between matched special tokens).
+  bool add_space_prefix = false;
+  // SentencePiece: drop leading spaces, trailing spaces / `▁`, and collapse runs of spaces.
+  bool remove_extra_whitespaces = false;
   // Explicit FIM ids (GGUF fim_* keys). Slots left empty are filled by looking the family's
   // spellings up in `tokens`.
   FimTokens fim;
