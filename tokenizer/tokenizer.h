@@ -2,10 +2,11 @@
 // `tokenizers` (and to libsentencepiece for tokenizer.model files), without linking either.
 //
 // Families: byte-level BPE with the Qwen2/2.5/3 (NFC + split regex), Llama-3, GPT-2,
-// StarCoder/StarCoder2 and DeepSeek-Coder pre-tokenizers; SentencePiece BPE (Llama-2, CodeLlama, Mistral,
-// CodeGemma style) from tokenizer.json (byte fallback) or tokenizer.model. The same tokenizer can
-// be built from, and exported as, plain vocabulary data (VocabData: the GGUF tokenizer.ggml.*
-// fields), which is how the GGUF reader/writer round-trips it. See docs/tokenizers.md.
+// StarCoder/StarCoder2 and DeepSeek-Coder pre-tokenizers; SentencePiece BPE (Llama-2,
+// CodeLlama, Mistral, CodeGemma style) from tokenizer.json (byte fallback) or tokenizer.model.
+// The same tokenizer can be built from, and exported as, plain vocabulary data (VocabData: the
+// GGUF tokenizer.ggml.* fields), which is how the GGUF reader/writer round-trips it. See
+// docs/tokenizers.md.
 //
 // All methods are const and thread-safe: ingest encodes from several threads.
 #pragma once
