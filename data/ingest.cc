@@ -37,7 +37,7 @@ namespace fs = std::filesystem;
 
 // Bumped whenever a change in this file alters per-blob results (invalidates blob caches).
 constexpr std::string_view kPipelineVersion = "ingest.1";
-constexpr size_t kLanguageHeadBytes = 256;
+constexpr size_t kLanguageHeadBytes = 4096;
 constexpr size_t kSampleBatch = 256;
 constexpr size_t kMaxNeighbours = 8;
 constexpr int64_t kEvalCheckRows = 5;

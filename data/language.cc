@@ -81,6 +81,15 @@ Language Lookup(const std::array<Entry, N>& table, std::string_view key) {
   return {};
 }
 
+bool LooksLikeCpp(std::string_view head) {
+  for (std::string_view marker : {"namespace ", "class ", "template <", "template<", "std::",
+                                  "public:", "private:", "constexpr ", "#include <string>",
+                                  "#include <vector>", "#include <memory>"}) {
+    if (head.find(marker) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 Language FromShebang(std::string_view head) {
   if (head.substr(0, 2) != "#!") return {};
   std::string_view line = head.substr(2, head.find('\n') - 2);
@@ -114,6 +123,8 @@ Language DetectLanguage(std::string_view path, std::string_view head) {
     std::string ext(base.substr(dot + 1));
     std::transform(ext.begin(), ext.end(), ext.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    // ".h" is shared by C and C++; C++-only constructs near the top decide.
+    if (ext == "h" && LooksLikeCpp(head)) return {"cpp", K::kCode};
     if (Language by_ext = Lookup(kExtensions, ext); by_ext.known()) return by_ext;
   }
   return FromShebang(head);

@@ -18,7 +18,8 @@ struct Language {
 };
 
 // Detects the language of `path` ('/'-separated, as in the tree); `head` is the start of the
-// content, used for the shebang when the name says nothing.
+// content (a few KB), used for the shebang when the name says nothing and to tell C++ headers
+// from C ones (".h").
 Language DetectLanguage(std::string_view path, std::string_view head);
 
 }  // namespace tune::data

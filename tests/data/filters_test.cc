@@ -31,6 +31,8 @@ TEST(GlobTest, GitPatternsMatchBasenamesAndAnchoredDirs) {
 TEST(LanguageTest, ExtensionFileNameAndShebang) {
   EXPECT_EQ(DetectLanguage("src/a.cc", "").name, "cpp");
   EXPECT_EQ(DetectLanguage("x/Makefile", "").name, "makefile");
+  EXPECT_EQ(DetectLanguage("a.h", "#pragma once\nint f(void);\n").name, "c");
+  EXPECT_EQ(DetectLanguage("a.h", "#pragma once\nnamespace tune {\n").name, "cpp");
   EXPECT_EQ(DetectLanguage("tool", "#!/usr/bin/env python3\nprint(1)\n").name, "python");
   EXPECT_EQ(DetectLanguage("run", "#!/bin/bash\necho\n").name, "shell");
   EXPECT_EQ(DetectLanguage("README.md", "").kind, LanguageKind::kProse);
