@@ -23,8 +23,10 @@ void RegisterDebugTokenizeCommand(CLI::App& debug, absl::Status& result) {
   cmd->add_option("--tokenizer", flags->tokenizer,
                   "tokenizer.json, tokenizer.model or a Hugging Face model directory")
       ->required();
-  CLI::Option* text = cmd->add_option("--text", flags->text, "the text (with --decode: a JSON array of ids)");
-  CLI::Option* file = cmd->add_option("--text-file", flags->text_file, "read the text from this file");
+  CLI::Option* text = cmd->add_option("--text", flags->text,
+                                      "the text (with --decode: a JSON array of ids)");
+  CLI::Option* file =
+      cmd->add_option("--text-file", flags->text_file, "read the text from this file");
   text->excludes(file);
   file->excludes(text);
   cmd->add_flag("--decode", flags->decode, "input is a JSON array of ids; print their text");

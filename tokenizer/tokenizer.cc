@@ -203,8 +203,11 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
   }
 
   if (!v.merges.empty()) {
+    // SentencePiece from tokenizer.json has merges but no scores, which GGUF needs: a piece
+    // scores minus the rank of the first merge producing it, every other piece the lowest.
+    const float unmerged = -static_cast<float>(v.merges.size());
     std::vector<float> synthesized;
-    if (!byte_level && v.scores.empty()) synthesized.assign(n, -static_cast<float>(v.merges.size()));
+    if (!byte_level && v.scores.empty()) synthesized.assign(n, unmerged);
     for (size_t rank = 0; rank < v.merges.size(); ++rank) {
       const std::string& m = v.merges[rank];
       const size_t space = m.find(' ', 1);
@@ -218,7 +221,7 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
                                        rank, m));
       }
       merges.Add(l->second, r->second, static_cast<int32_t>(rank), c->second);
-      if (!synthesized.empty() && synthesized[c->second] == -static_cast<float>(v.merges.size())) {
+      if (!synthesized.empty() && synthesized[c->second] == unmerged) {
         synthesized[c->second] = -static_cast<float>(rank);
       }
     }

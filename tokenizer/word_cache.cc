@@ -19,7 +19,8 @@ WordCache& WordCache::ForThread(uint64_t owner) {
 WordCache::Key WordCache::MakeKey(std::string_view word) {
   uint64_t words[2] = {0, 0};
   std::memcpy(words, word.data(), word.size());
-  uint64_t h = (words[0] * 0x9E3779B97F4A7C15ULL) ^ ((words[1] + word.size()) * 0xC2B2AE3D27D4EB4FULL);
+  uint64_t h = (words[0] * 0x9E3779B97F4A7C15ULL) ^
+               ((words[1] + word.size()) * 0xC2B2AE3D27D4EB4FULL);
   h ^= h >> 29;
   return {words[0], words[1], static_cast<size_t>(h >> (64 - kSlotBits))};
 }
