@@ -406,13 +406,21 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
     Progress progress("mining", to_read.size(), options.progress);
     internal::ParallelFor(to_read.size(), threads, [&](size_t worker, size_t k) {
       Entry& e = entries[to_read[k]];
+      // A cached drop needs no read at all; a cached keep still needs the text.
+      const BlobRecord* hit = cache.Find(e.file.blob_id, e.file.path);
+      if (hit != nullptr && hit->reason != DropReason::kKept) {
+        e.cache_hit = true;
+        e.reason = hit->reason;
+        e.language = hit->language;
+        progress.Add(1, e.file.size);
+        return;
+      }
       auto blob = readers[worker]->ReadBlob(e.file.blob_id);
       if (!blob.ok()) {
         errors[k] = core::Annotate(blob.status(), absl::StrFormat("reading '%s'", e.file.path));
         return;
       }
       const std::string& raw = *blob;
-      const BlobRecord* hit = cache.Find(e.file.blob_id, e.file.path);
       if (hit != nullptr && (hit->redactions.empty() || hit->redactions.back().end <= raw.size())) {
         e.cache_hit = true;
         e.reason = hit->reason;

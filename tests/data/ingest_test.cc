@@ -168,6 +168,17 @@ TEST(IngestTest, FiltersSecretsDedupAndManifest) {
   EXPECT_EQ(manifest->tokenizer_fingerprint, (*tok)->Fingerprint());
   EXPECT_EQ(manifest->train_tokens, result->train_tokens);
   EXPECT_GT(manifest->eval_tokens, 0u);
+
+  // A re-run answers every blob from the cache (drops without even reading them) and reports
+  // the same verdicts.
+  auto rerun = RunIngest(Options(dir / "repo", dir / "ds"));
+  ASSERT_TRUE(rerun.ok()) << rerun.status();
+  nlohmann::json again = ReadJson(dir / "ds" / "report.json");
+  EXPECT_EQ(again["cache"]["misses"], 0);
+  EXPECT_GT(again["cache"]["hits"].get<int>(), 20);
+  EXPECT_EQ(again["files"], report["files"]);
+  EXPECT_EQ(again["languages"], report["languages"]);
+  EXPECT_EQ(again["secrets"], report["secrets"]);
 }
 
 TEST(IngestTest, ShardsNeverContainInjectedControlTokens) {
