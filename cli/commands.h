@@ -9,6 +9,9 @@
 
 namespace tune::cli {
 
+// `tune train`: LoRA/QLoRA fine-tuning. argv is kept so that --nproc can re-run the command.
+void RegisterTrainCommand(CLI::App& app, int argc, char** argv, absl::Status& result);
+
 // `tune debug ...`: inspection tools (logits, generate, tokenize, ...).
 void RegisterDebugCommand(CLI::App& app, absl::Status& result);
 

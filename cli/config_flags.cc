@@ -2,6 +2,7 @@
 
 #include "core/status.h"
 #include "model/model_options.h"
+#include "train/train_options.h"
 
 namespace tune::cli {
 
@@ -16,9 +17,10 @@ absl::StatusOr<std::optional<core::Config>> LoadConfigFlags(const ConfigFlags& f
       flags.path.empty() ? core::Config::Parse("", "--set", flags.overrides)
                          : core::Config::Load(flags.path, flags.overrides);
   if (!config.ok()) return config.status();
-  TUNE_RETURN_IF_ERROR(config->CheckSections({"model", "lora"}));
+  TUNE_RETURN_IF_ERROR(config->CheckSections({"model", "lora", "train"}));
   TUNE_RETURN_IF_ERROR(model::ParseModelOptions(*config).status());
   TUNE_RETURN_IF_ERROR(model::ParseLoraOptions(*config).status());
+  TUNE_RETURN_IF_ERROR(train::ParseTrainOptions(*config).status());
   return std::optional<core::Config>(std::move(config).value());
 }
 

@@ -24,9 +24,9 @@ struct IngestFlags {
 absl::Status RunIngestCommand(const IngestFlags& f) {
   data::IngestOptions options;
   if (!f.config.empty() || !f.overrides.empty()) {
-    TUNE_ASSIGN_OR_RETURN(core::Config config,
-                          f.config.empty() ? core::Config::Parse("", "--set", f.overrides)
-                                           : core::Config::Load(f.config, f.overrides));
+    TUNE_ASSIGN_OR_RETURN(core::Config config, f.config.empty()
+                                                   ? core::Config::Parse("", "--set", f.overrides)
+                                                   : core::Config::Load(f.config, f.overrides));
     TUNE_RETURN_IF_ERROR(data::ParseIngestConfig(config, options));
   }
   // Flags win over the config file.
@@ -48,7 +48,8 @@ absl::Status RunIngestCommand(const IngestFlags& f) {
 void RegisterIngestCommand(CLI::App& app, absl::Status& result) {
   auto flags = std::make_shared<IngestFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "ingest", "mine a git repository into filtered, deduplicated, secret-redacted FIM token shards");
+      "ingest",
+      "mine a git repository into filtered, deduplicated, secret-redacted FIM token shards");
   cmd->add_option("--repo", flags->repo, "git repository (bare or with a work tree)")->required();
   cmd->add_option("--rev", flags->rev, "revision to mine (default: ingest.rev, else HEAD)");
   cmd->add_option("--config", flags->config, "TOML config with an [ingest] section");
@@ -58,11 +59,14 @@ void RegisterIngestCommand(CLI::App& app, absl::Status& result) {
                   "dataset directory (written atomically; an existing dataset there is updated "
                   "incrementally)")
       ->required();
-  cmd->add_option("--tokenizer", flags->tokenizer,
-                  "tokenizer.json, tokenizer.model or a model directory (default: ingest.tokenizer)");
-  cmd->add_option("--threads", flags->threads, "worker threads (default: ingest.threads, 0 = all cores)")
+  cmd->add_option(
+      "--tokenizer", flags->tokenizer,
+      "tokenizer.json, tokenizer.model or a model directory (default: ingest.tokenizer)");
+  cmd->add_option("--threads", flags->threads,
+                  "worker threads (default: ingest.threads, 0 = all cores)")
       ->check(CLI::Range(int64_t{0}, int64_t{1024}));
-  cmd->add_flag("--full", flags->full, "ignore the previous dataset at --out and re-mine everything");
+  cmd->add_flag("--full", flags->full,
+                "ignore the previous dataset at --out and re-mine everything");
   cmd->add_flag("--quiet", flags->quiet, "no progress output");
   cmd->callback([flags, &result] { result = RunIngestCommand(*flags); });
 }

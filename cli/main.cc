@@ -1,7 +1,8 @@
 // `tune`: fine-tune a coding model on a git repository and serve it locally.
 //
 // Exit codes: 0 success; 1 the command failed at run time (I/O, corrupt input, out of memory);
-// 2 usage or configuration error (unknown flag, bad config key or value, missing file).
+// 2 usage or configuration error (unknown flag, bad config key or value, missing file);
+// 130 interrupted by SIGINT/SIGTERM after saving state (e.g. a training checkpoint).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -15,6 +16,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: state was saved; the shell convention
 
 int ExitCode(const absl::Status& status) {
   if (status.ok()) return kExitOk;
@@ -23,6 +25,8 @@ int ExitCode(const absl::Status& status) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
       return kExitUsage;
+    case absl::StatusCode::kCancelled:
+      return kExitInterrupted;
     default:
       return kExitFailure;
   }
@@ -32,11 +36,12 @@ int ExitCode(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   CLI::App app("tune: fine-tune an open-weight coding model on your git repository and serve it "
-               "locally.\nExit codes: 0 ok, 1 failure, 2 usage or configuration error.",
+               "locally.\nExit codes: 0 ok, 1 failure, 2 usage or configuration error, 130 interrupted (state saved).",
                "tune");
   app.set_version_flag("--version", std::string("tune ") + TUNE_VERSION);
   app.require_subcommand(1);
   absl::Status result;
+  tune::cli::RegisterTrainCommand(app, argc, argv, result);
   tune::cli::RegisterDebugCommand(app, result);
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 #include "model/lora.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -144,26 +145,98 @@ absl::Status ApplyLora(Transformer& model, const LoraAdapter& adapter, LoraMode 
           "for another base model",
           module, ArchName(model.config().arch)));
     }
-    const at::Tensor& weight = it->second->weight;
-    if (w.a.size(1) != weight.size(1) || w.b.size(0) != weight.size(0)) {
+    const Linear& base = *it->second;
+    if (w.a.size(1) != base.in_features || w.b.size(0) != base.out_features) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "adapter module '%s' maps %d -> %d features, the base layer %d -> %d; hint: the "
           "adapter was trained for another base model",
-          module, w.a.size(1), w.b.size(0), weight.size(1), weight.size(0)));
+          module, w.a.size(1), w.b.size(0), base.in_features, base.out_features));
     }
   }
   for (const auto& [module, w] : adapter.modules()) {
     Linear& linear = *linears[module];
+    const at::ScalarType dtype = model.dtype();
     if (mode == LoraMode::kMerged) {
+      // An NF4 weight is merged into its dequantized values and stays dense afterwards.
       at::Tensor delta = at::matmul(w.b.to(at::kFloat), w.a.to(at::kFloat)) * w.scale;
-      linear.weight = (linear.weight.to(at::kFloat) + delta).to(linear.weight.scalar_type());
+      linear.weight = (DenseWeight(linear, at::kFloat) + delta).to(dtype);
+      linear.nf4.reset();
     } else {
-      linear.lora_a = w.a.to(linear.weight.scalar_type());
-      linear.lora_b = w.b.to(linear.weight.scalar_type());
+      linear.lora_a = w.a.to(dtype);
+      linear.lora_b = w.b.to(dtype);
       linear.lora_scale = w.scale;
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status InitLora(Transformer& model, const LoraOptions& options, uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  int attached = 0;
+  for (NamedLinear& nl : model.Linears()) {
+    bool targeted = false;
+    for (const std::string& t : options.targets) targeted |= absl::EndsWith(nl.name, "." + t);
+    if (!targeted) continue;
+    Linear& l = *nl.linear;
+    const int64_t in = l.in_features, out = l.out_features;
+    // kaiming_uniform_(a=sqrt(5)) on (r, in): bound = sqrt(6 / ((1 + a^2) * fan_in)) = 1/sqrt(in).
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    l.lora_a = at::empty({options.rank, in}, at::kFloat).uniform_(-bound, bound, gen).requires_grad_(true);
+    l.lora_b = at::zeros({out, options.rank}, at::kFloat).requires_grad_(true);
+    l.lora_scale = options.rslora ? options.alpha / std::sqrt(static_cast<double>(options.rank))
+                                  : options.alpha / static_cast<double>(options.rank);
+    l.lora_dropout = options.dropout;
+    ++attached;
+  }
+  if (attached == 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "lora.targets matches no projection of this %s model", ArchName(model.config().arch)));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, LoraWeights>> AttachedLora(Transformer& model) {
+  std::vector<std::pair<std::string, LoraWeights>> out;
+  for (NamedLinear& nl : model.Linears()) {
+    if (nl.linear->lora_a.defined()) {
+      out.push_back({nl.name, {nl.linear->lora_a, nl.linear->lora_b, nl.linear->lora_scale}});
+    }
+  }
+  return out;
+}
+
+absl::Status SaveLoraAdapter(Transformer& model, const LoraOptions& options,
+                             const std::string& base_model_name, const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return core::ErrnoStatus(ec.value(), "create directory", dir);
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& [module, w] : AttachedLora(model)) {
+    tensors.push_back({absl::StrFormat("%s%s.lora_A.weight", kPeftPrefix, module), w.a.detach().to(at::kFloat)});
+    tensors.push_back({absl::StrFormat("%s%s.lora_B.weight", kPeftPrefix, module), w.b.detach().to(at::kFloat)});
+  }
+  if (tensors.empty()) return absl::FailedPreconditionError("the model has no LoRA adapters to save");
+  TUNE_RETURN_IF_ERROR(WriteSafetensors(dir / "adapter_model.safetensors", tensors));
+  json config = {
+      {"peft_type", "LORA"},
+      {"task_type", "CAUSAL_LM"},
+      {"base_model_name_or_path", base_model_name},
+      {"r", options.rank},
+      {"lora_alpha", options.alpha},
+      {"lora_dropout", options.dropout},
+      {"use_rslora", options.rslora},
+      {"target_modules", options.targets},
+      {"bias", "none"},
+      {"fan_in_fan_out", false},
+      {"init_lora_weights", true},
+      {"inference_mode", true},
+      {"modules_to_save", nullptr},
+      {"rank_pattern", json::object()},
+      {"alpha_pattern", json::object()},
+      {"use_dora", false},
+      {"revision", nullptr},
+  };
+  return core::WriteFileAtomic(dir / "adapter_config.json", config.dump(2) + "\n");
 }
 
 }  // namespace tune::model

@@ -60,6 +60,30 @@ absl::StatusOr<LoraConfig> ParseLoraConfig(std::string_view json_text, std::stri
 
 enum class LoraMode { kUnmerged, kMerged };
 
+// LoRA hyperparameters for training (PEFT semantics: scale = alpha / r, or / sqrt(r) with rslora).
+struct LoraOptions {
+  int64_t rank = 16;
+  double alpha = 32.0;
+  double dropout = 0.05;
+  bool rslora = false;
+  std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                      "gate_proj", "up_proj", "down_proj"};
+};
+
+// Attaches fresh adapters to every projection whose name ends in one of options.targets,
+// initialised as PEFT does (A ~ kaiming_uniform(a=sqrt(5)), B = 0, so training starts exactly
+// at the base model), in f32 with requires_grad. `seed` makes A reproducible.
+// InvalidArgument when no projection matches (e.g. gate_proj on starcoder2 only).
+absl::Status InitLora(Transformer& model, const LoraOptions& options, uint64_t seed);
+
+// The adapters attached to `model` (unmerged), by module name.
+std::vector<std::pair<std::string, LoraWeights>> AttachedLora(Transformer& model);
+
+// Writes a PEFT adapter directory (adapter_config.json + adapter_model.safetensors, f32) that
+// Hugging Face PEFT, LoraAdapter::Load and `tune export` read. Files are written atomically.
+absl::Status SaveLoraAdapter(Transformer& model, const LoraOptions& options,
+                             const std::string& base_model_name, const std::filesystem::path& dir);
+
 // Attaches (or merges) every module of `adapter` to `model`. FailedPrecondition, naming the
 // module, when the adapter names a module the model lacks or its shapes do not fit
 // (an adapter trained for another base model).

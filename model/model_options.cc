@@ -68,7 +68,7 @@ absl::StatusOr<Transformer> LoadModel(const ModelOptions& options,
   }
   if (options.threads > 0) at::set_num_threads(static_cast<int>(options.threads));
   return CallTorch("loading model", [&]() -> absl::StatusOr<Transformer> {
-    TUNE_ASSIGN_OR_RETURN(Transformer model, Transformer::Load(options.base, {.dtype = options.dtype}));
+    TUNE_ASSIGN_OR_RETURN(Transformer model, Transformer::Load(options.base, {.dtype = options.dtype, .quantize_nf4 = options.quantize_nf4}));
     if (adapter) {
       TUNE_ASSIGN_OR_RETURN(LoraAdapter lora, LoraAdapter::Load(*adapter, options.dtype));
       TUNE_RETURN_IF_ERROR(ApplyLora(model, lora, mode));

@@ -21,16 +21,7 @@ struct ModelOptions {
   std::filesystem::path base;          // Hugging Face model directory; --model overrides it
   at::ScalarType dtype = at::kFloat;   // compute dtype: float32, bfloat16, float16
   int64_t threads = 0;                 // CPU threads for tensor math; 0 = all cores
-};
-
-// LoRA hyperparameters for training (PEFT semantics: scale = alpha / r, or / sqrt(r) with rslora).
-struct LoraOptions {
-  int64_t rank = 16;
-  double alpha = 32.0;
-  double dropout = 0.05;
-  bool rslora = false;
-  std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj",
-                                      "gate_proj", "up_proj", "down_proj"};
+  bool quantize_nf4 = false;           // store projection weights in NF4 (set by `tune train`)
 };
 
 // The names `lora.targets` accepts.

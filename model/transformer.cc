@@ -1,8 +1,11 @@
 #include "model/transformer.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include <cmath>
+#include <mutex>
 
 #include "absl/strings/str_format.h"
 #include "core/status.h"
@@ -42,17 +45,74 @@ at::Tensor RotaryInvFreq(const ModelConfig& c) {
   return inv_freq;
 }
 
-// x: (B, T, heads, head_dim); cos, sin: (T, head_dim). Rotates the two halves of each head
-// (the "rotate_half" layout of HF checkpoints, not llama.cpp's interleaved one).
+// x: (B, T, heads, head_dim); cos, sin: (B or 1, T, head_dim). Rotates the two halves of each
+// head (the "rotate_half" layout of HF checkpoints, not llama.cpp's interleaved one).
 at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
   const int64_t half = x.size(-1) / 2;
   at::Tensor x1 = x.narrow(-1, 0, half);
   at::Tensor x2 = x.narrow(-1, half, half);
   at::Tensor rotated = at::cat({-x2, x1}, -1);
-  at::Tensor c = cos.unsqueeze(1).to(x.scalar_type());
-  at::Tensor s = sin.unsqueeze(1).to(x.scalar_type());
+  at::Tensor c = cos.unsqueeze(2).to(x.scalar_type());
+  at::Tensor s = sin.unsqueeze(2).to(x.scalar_type());
   return x * c + rotated * s;
 }
+
+// Recomputes one layer in backward instead of storing its activations (LibTorch's C++ API
+// has no torch.utils.checkpoint). Inputs: x and the layer's trainable tensors; the model is
+// reached through saved_data, which is why it must outlive backward().
+struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
+                            const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& masked,
+                            at::TensorList trainable, const Transformer* model, int64_t index) {
+    ctx->saved_data["model"] = reinterpret_cast<int64_t>(model);
+    ctx->saved_data["index"] = index;
+    std::vector<at::Tensor> saved = {x, cos, sin, masked};
+    saved.insert(saved.end(), trainable.begin(), trainable.end());
+    ctx->save_for_backward(saved);
+    // LoRA dropout draws random masks: the recomputation must draw the same ones.
+    at::Generator gen = at::globalContext().defaultGenerator(x.device());
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      ctx->saved_data["rng"] = gen.get_state();
+    }
+    at::NoGradGuard no_grad;
+    return model->Block(index, x, cos, sin, masked, nullptr);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
+    auto* model = reinterpret_cast<const Transformer*>(ctx->saved_data["model"].toInt());
+    const int64_t index = ctx->saved_data["index"].toInt();
+    torch::autograd::variable_list saved = ctx->get_saved_variables();
+    at::Tensor x = saved[0].detach().requires_grad_(true);
+    std::vector<at::Tensor> inputs = {x};
+    for (size_t i = 4; i < saved.size(); ++i) inputs.push_back(saved[i]);
+    at::Tensor y;
+    {
+      at::Generator gen = at::globalContext().defaultGenerator(x.device());
+      at::Tensor rng_now;
+      {
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        rng_now = gen.get_state();
+        gen.set_state(ctx->saved_data["rng"].toTensor());
+      }
+      at::AutoGradMode grad_mode(true);
+      y = model->Block(index, x, saved[1], saved[2], saved[3], nullptr);
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng_now);
+    }
+    torch::autograd::variable_list grads = torch::autograd::grad({y}, inputs, {grad_out[0]},
+                                                                 /*retain_graph=*/false,
+                                                                 /*create_graph=*/false,
+                                                                 /*allow_unused=*/true);
+    // One gradient per forward input: x, cos, sin, masked, the trainable list, model, index.
+    torch::autograd::variable_list out = {grads[0], at::Tensor(), at::Tensor(), at::Tensor()};
+    out.insert(out.end(), grads.begin() + 1, grads.end());
+    out.push_back(at::Tensor());
+    out.push_back(at::Tensor());
+    return out;
+  }
+};
 
 at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   at::Tensor h = x.to(at::kFloat);
@@ -89,13 +149,22 @@ LayerNames NamesOf(const ModelConfig& c, int64_t i) {
 
 class WeightLoader {
  public:
-  WeightLoader(const formats::SafetensorsCheckpoint& ckpt, at::ScalarType dtype)
-      : ckpt_(ckpt), dtype_(dtype) {}
+  WeightLoader(const formats::SafetensorsCheckpoint& ckpt, at::ScalarType dtype, bool nf4)
+      : ckpt_(ckpt), dtype_(dtype), nf4_(nf4) {}
 
   absl::StatusOr<Linear> LoadLinear(const std::string& name, int64_t out, int64_t in,
                                     bool bias) const {
     Linear l;
-    TUNE_ASSIGN_OR_RETURN(l.weight, LoadTensor(ckpt_, name + ".weight", {out, in}, dtype_));
+    l.out_features = out;
+    l.in_features = in;
+    if (nf4_) {
+      TUNE_ASSIGN_OR_RETURN(at::Tensor w, LoadTensor(ckpt_, name + ".weight", {out, in}, at::kFloat));
+      auto q = std::make_shared<nf4::Nf4Weights>();
+      nf4::Quantize(w.data_ptr<float>(), w.numel(), q.get());
+      l.nf4 = std::move(q);
+    } else {
+      TUNE_ASSIGN_OR_RETURN(l.weight, LoadTensor(ckpt_, name + ".weight", {out, in}, dtype_));
+    }
     if (bias) {
       TUNE_ASSIGN_OR_RETURN(l.bias, LoadTensor(ckpt_, name + ".bias", {out}, dtype_));
     }
@@ -117,6 +186,7 @@ class WeightLoader {
  private:
   const formats::SafetensorsCheckpoint& ckpt_;
   at::ScalarType dtype_;
+  bool nf4_;
 };
 
 }  // namespace
@@ -136,7 +206,7 @@ absl::StatusOr<Transformer> Transformer::Load(const std::filesystem::path& dir,
   TUNE_ASSIGN_OR_RETURN(t.config_, LoadModelConfig(dir));
   TUNE_ASSIGN_OR_RETURN(formats::SafetensorsCheckpoint ckpt, formats::SafetensorsCheckpoint::Open(dir));
   const ModelConfig& c = t.config_;
-  WeightLoader w(ckpt, options.dtype);
+  WeightLoader w(ckpt, options.dtype, options.quantize_nf4);
   const int64_t q_dim = c.num_heads * c.head_dim;
   const int64_t kv_dim = c.num_kv_heads * c.head_dim;
   const bool ln_bias = c.uses_layer_norm();
@@ -171,12 +241,30 @@ absl::StatusOr<Transformer> Transformer::Load(const std::filesystem::path& dir,
   return t;
 }
 
-at::Tensor ApplyLinear(const Linear& linear, const at::Tensor& x) {
-  at::Tensor y = at::linear(x, linear.weight, linear.bias);
+at::Tensor DenseWeight(const Linear& linear, at::ScalarType dtype) {
+  if (linear.weight.defined()) return linear.weight.to(dtype);
+  // The dequantized copy is transient: autograd keeps it only until backward of this layer,
+  // and with checkpointing not even that.
+  at::Tensor w = at::empty({linear.out_features, linear.in_features}, at::kFloat);
+  nf4::Dequantize(*linear.nf4, w.data_ptr<float>());
+  return w.to(dtype);
+}
+
+at::Tensor ApplyLinear(const Linear& linear, const at::Tensor& x, bool training) {
+  at::Tensor y = at::linear(x, linear.weight.defined() ? linear.weight : DenseWeight(linear, x.scalar_type()),
+                            linear.bias);
   if (linear.lora_a.defined()) {
-    y = y + linear.lora_scale * at::linear(at::linear(x, linear.lora_a), linear.lora_b);
+    at::Tensor lora_in = x;
+    if (training && linear.lora_dropout > 0) lora_in = at::dropout(x, linear.lora_dropout, true);
+    // Adapters may be kept in f32 under a bf16 base (QLoRA): compute the update in theirs.
+    at::Tensor update = at::linear(at::linear(lora_in.to(linear.lora_a.scalar_type()), linear.lora_a), linear.lora_b);
+    y = y + linear.lora_scale * update.to(y.scalar_type());
   }
   return y;
+}
+
+at::Tensor Transformer::Project(const Linear& linear, const at::Tensor& x) const {
+  return ApplyLinear(linear, x, training_);
 }
 
 at::Tensor Transformer::ApplyNorm(const Norm& norm, const at::Tensor& x) const {
@@ -188,12 +276,12 @@ at::Tensor Transformer::ApplyNorm(const Norm& norm, const at::Tensor& x) const {
 
 at::Tensor Transformer::Attention(const Layer& layer, int64_t index, const at::Tensor& x,
                                   const at::Tensor& cos, const at::Tensor& sin,
-                                  KvCache* cache) const {
+                                  const at::Tensor& masked, KvCache* cache) const {
   const ModelConfig& c = config_;
   const int64_t B = x.size(0), T = x.size(1);
-  at::Tensor q = ApplyLinear(layer.q, x).view({B, T, c.num_heads, c.head_dim});
-  at::Tensor k = ApplyLinear(layer.k, x).view({B, T, c.num_kv_heads, c.head_dim});
-  at::Tensor v = ApplyLinear(layer.v, x).view({B, T, c.num_kv_heads, c.head_dim});
+  at::Tensor q = Project(layer.q, x).view({B, T, c.num_heads, c.head_dim});
+  at::Tensor k = Project(layer.k, x).view({B, T, c.num_kv_heads, c.head_dim});
+  at::Tensor v = Project(layer.v, x).view({B, T, c.num_kv_heads, c.head_dim});
   if (c.uses_qk_norm()) {
     q = RmsNorm(q, layer.q_norm.weight, c.norm_eps);
     k = RmsNorm(k, layer.k_norm.weight, c.norm_eps);
@@ -201,14 +289,13 @@ at::Tensor Transformer::Attention(const Layer& layer, int64_t index, const at::T
   q = ApplyRope(q, cos, sin).transpose(1, 2);  // (B, H, T, hd)
   k = ApplyRope(k, cos, sin).transpose(1, 2);  // (B, KV, T, hd)
   v = v.transpose(1, 2);
-  const int64_t past = cache != nullptr ? cache->length_ : 0;
   if (cache != nullptr) {
+    const int64_t past = cache->length_;
     cache->k_[index].narrow(2, past, T).copy_(k);
     cache->v_[index].narrow(2, past, T).copy_(v);
     k = cache->k_[index].narrow(2, 0, past + T);
     v = cache->v_[index].narrow(2, 0, past + T);
   }
-  const int64_t S = past + T;
   // Grouped-query attention: query head h reads kv head h / (num_heads / num_kv_heads).
   const int64_t group = c.num_heads / c.num_kv_heads;
   if (group > 1) {
@@ -216,22 +303,32 @@ at::Tensor Transformer::Attention(const Layer& layer, int64_t index, const at::T
     v = v.repeat_interleave(group, 1);
   }
   at::Tensor scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(static_cast<double>(c.head_dim));
-  // Query t (absolute position past + t) sees keys j <= past + t, within the sliding window.
-  at::Tensor qpos = at::arange(past, S, at::kLong).unsqueeze(1);
-  at::Tensor kpos = at::arange(0, S, at::kLong).unsqueeze(0);
-  at::Tensor masked = kpos > qpos;
-  if (c.sliding_window) masked = masked.logical_or(kpos <= qpos - *c.sliding_window);
-  scores = scores.to(at::kFloat).masked_fill(masked.to(scores.device()), -INFINITY);
+  scores = scores.to(at::kFloat).masked_fill(masked, -INFINITY);
   at::Tensor probs = at::softmax(scores, -1).to(q.scalar_type());
   at::Tensor out = at::matmul(probs, v).transpose(1, 2).reshape({B, T, c.num_heads * c.head_dim});
-  return ApplyLinear(layer.o, out);
+  return Project(layer.o, out);
 }
 
 at::Tensor Transformer::Mlp(const Layer& layer, const at::Tensor& x) const {
   if (config_.uses_gated_mlp()) {
-    return ApplyLinear(layer.down, at::silu(ApplyLinear(layer.gate, x)) * ApplyLinear(layer.up, x));
+    return Project(layer.down, at::silu(Project(layer.gate, x)) * Project(layer.up, x));
   }
-  return ApplyLinear(layer.down, at::gelu(ApplyLinear(layer.up, x), "tanh"));
+  return Project(layer.down, at::gelu(Project(layer.up, x), "tanh"));
+}
+
+std::pair<at::Tensor, at::Tensor> Transformer::Rope(const at::Tensor& positions) const {
+  // (B, T, 1) * (hd/2) in f32, as transformers does, then duplicated for the two halves.
+  at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_.to(positions.device());
+  at::Tensor emb = at::cat({freqs, freqs}, -1);
+  return {emb.cos(), emb.sin()};
+}
+
+at::Tensor Transformer::Block(int64_t index, const at::Tensor& x, const at::Tensor& cos,
+                              const at::Tensor& sin, const at::Tensor& masked,
+                              KvCache* cache) const {
+  const Layer& layer = layers_[static_cast<size_t>(index)];
+  at::Tensor h = x + Attention(layer, index, ApplyNorm(layer.attn_norm, x), cos, sin, masked, cache);
+  return h + Mlp(layer, ApplyNorm(layer.mlp_norm, h));
 }
 
 at::Tensor Transformer::Hidden(const at::Tensor& ids, KvCache* cache) const {
@@ -242,17 +339,48 @@ at::Tensor Transformer::Hidden(const at::Tensor& ids, KvCache* cache) const {
     TORCH_CHECK(past + T <= cache->capacity_, "KvCache: ", past + T,
                 " tokens exceed its capacity of ", cache->capacity_);
   }
-  at::Tensor positions = at::arange(past, past + T, at::kFloat).to(inv_freq_.device());
-  at::Tensor freqs = at::outer(positions, inv_freq_);  // (T, hd/2)
-  at::Tensor emb = at::cat({freqs, freqs}, -1);         // (T, hd)
-  at::Tensor cos = emb.cos(), sin = emb.sin();
+  auto [cos, sin] = Rope(at::arange(past, past + T, ids.options()).unsqueeze(0));
+  // Query t (absolute position past + t) sees keys j <= past + t, within the sliding window.
+  at::Tensor qpos = at::arange(past, past + T, ids.options()).unsqueeze(1);
+  at::Tensor kpos = at::arange(0, past + T, ids.options()).unsqueeze(0);
+  at::Tensor masked = kpos > qpos;
+  if (config_.sliding_window) masked = masked.logical_or(kpos <= qpos - *config_.sliding_window);
+  masked = masked.view({1, 1, T, past + T});
   at::Tensor x = at::embedding(embed_, ids);
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& layer = layers_[i];
-    x = x + Attention(layer, static_cast<int64_t>(i), ApplyNorm(layer.attn_norm, x), cos, sin, cache);
-    x = x + Mlp(layer, ApplyNorm(layer.mlp_norm, x));
-  }
+  for (int64_t i = 0; i < config_.num_layers; ++i) x = Block(i, x, cos, sin, masked, cache);
   if (cache != nullptr) cache->length_ += T;
+  return ApplyNorm(final_norm_, x);
+}
+
+at::Tensor Transformer::HiddenPacked(const at::Tensor& ids, const at::Tensor& positions,
+                                     const at::Tensor& segments, bool checkpoint) const {
+  TORCH_CHECK(ids.dim() == 2 && positions.sizes() == ids.sizes() && segments.sizes() == ids.sizes(),
+              "HiddenPacked: ids, positions and segments must all be (B, T)");
+  const int64_t B = ids.size(0), T = ids.size(1);
+  auto [cos, sin] = Rope(positions);
+  at::Tensor idx = at::arange(T, ids.options());
+  at::Tensor masked = (idx.unsqueeze(0) > idx.unsqueeze(1)).unsqueeze(0);  // (1, T, T) causal
+  masked = masked.logical_or(segments.unsqueeze(2) != segments.unsqueeze(1));  // (B, T, T)
+  if (config_.sliding_window) {
+    masked = masked.logical_or(positions.unsqueeze(1) <= positions.unsqueeze(2) - *config_.sliding_window);
+  }
+  masked = masked.view({B, 1, T, T});
+  at::Tensor x = at::embedding(embed_, ids);
+  for (int64_t i = 0; i < config_.num_layers; ++i) {
+    if (!checkpoint) {
+      x = Block(i, x, cos, sin, masked, nullptr);
+      continue;
+    }
+    std::vector<at::Tensor> trainable;
+    for (const Linear* l : {&layers_[i].q, &layers_[i].k, &layers_[i].v, &layers_[i].o,
+                            &layers_[i].gate, &layers_[i].up, &layers_[i].down}) {
+      for (const at::Tensor* t : {&l->lora_a, &l->lora_b}) {
+        if (t->defined() && t->requires_grad()) trainable.push_back(*t);
+      }
+    }
+    // As an at::TensorList, so that autograd sees the adapters as inputs (a std::vector is not).
+    x = CheckpointedBlock::apply(x, cos, sin, masked, at::TensorList(trainable), this, i);
+  }
   return ApplyNorm(final_norm_, x);
 }
 

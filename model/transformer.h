@@ -11,22 +11,28 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "model/model_config.h"
+#include "nf4/nf4.h"
 
 namespace tune::model {
 
 // y = x W^T + b, plus the low-rank update scale * (x A^T) B^T when an adapter is attached
 // unmerged. weight: (out, in); bias: (out) or undefined; lora_a: (r, in); lora_b: (out, r).
 struct Linear {
-  at::Tensor weight;
+  at::Tensor weight;                           // undefined when the weight is held in NF4
+  std::shared_ptr<const nf4::Nf4Weights> nf4;  // QLoRA: the frozen 4-bit weight, (out, in)
+  int64_t out_features = 0;
+  int64_t in_features = 0;
   at::Tensor bias;
   at::Tensor lora_a;
   at::Tensor lora_b;
   double lora_scale = 0.0;
+  double lora_dropout = 0.0;  // on the adapter's input, in training mode only (as PEFT)
 };
 
 // RMSNorm (weight only) or LayerNorm (weight and bias).
@@ -73,6 +79,9 @@ class Transformer {
  public:
   struct LoadOptions {
     at::ScalarType dtype = at::kFloat;  // compute dtype of the weights (f32, bf16, f16)
+    // Quantize every projection weight to NF4 as it is read (QLoRA): host memory stays near
+    // the 4-bit size plus one tensor; embeddings, norms and biases keep `dtype`.
+    bool quantize_nf4 = false;
   };
 
   // Reads config.json and model.safetensors (or the shards of model.safetensors.index.json)
@@ -87,19 +96,43 @@ class Transformer {
   at::Tensor Forward(const at::Tensor& ids, KvCache* cache = nullptr) const;
   // The same up to the final norm: (B, T, hidden_size), in the weights' dtype.
   at::Tensor Hidden(const at::Tensor& ids, KvCache* cache = nullptr) const;
+
+  // Training forward over packed sequences, up to the final norm. ids, positions, segments:
+  // (B, T) int64; a token attends only to earlier tokens of its own segment (document), and
+  // positions restart at each document, so packing leaks nothing across documents.
+  // checkpoint: recompute each layer in backward instead of keeping its activations
+  // (the model must outlive backward()).
+  at::Tensor HiddenPacked(const at::Tensor& ids, const at::Tensor& positions,
+                          const at::Tensor& segments, bool checkpoint) const;
+
   // hidden (..., hidden_size) -> logits (..., vocab_size) f32.
   at::Tensor Logits(const at::Tensor& hidden) const;
+  // The output projection (vocab_size, hidden_size), for losses that chunk over the vocabulary.
+  const at::Tensor& lm_head() const { return lm_head_; }
+
+  // Training mode turns LoRA dropout on. Off after Load().
+  void set_training(bool training) { training_ = training; }
 
   const ModelConfig& config() const { return config_; }
   at::ScalarType dtype() const { return embed_.scalar_type(); }
   // Every projection, by Hugging Face module name (attention, then MLP, layer by layer).
   std::vector<NamedLinear> Linears();
 
+  // One transformer layer; public for the checkpointing autograd function.
+  // rope: cos and sin (B or 1, T, head_dim); masked: (B or 1, 1, T, S) true where a query
+  // may not attend.
+  at::Tensor Block(int64_t index, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                   const at::Tensor& masked, KvCache* cache) const;
+
  private:
   at::Tensor Attention(const Layer& layer, int64_t index, const at::Tensor& x,
-                       const at::Tensor& cos, const at::Tensor& sin, KvCache* cache) const;
+                       const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& masked,
+                       KvCache* cache) const;
   at::Tensor Mlp(const Layer& layer, const at::Tensor& x) const;
   at::Tensor ApplyNorm(const Norm& norm, const at::Tensor& x) const;
+  at::Tensor Project(const Linear& linear, const at::Tensor& x) const;
+  // positions: (B or 1, T) -> cos, sin (B or 1, T, head_dim) f32.
+  std::pair<at::Tensor, at::Tensor> Rope(const at::Tensor& positions) const;
 
   ModelConfig config_;
   at::Tensor embed_;    // (vocab, hidden)
@@ -107,9 +140,14 @@ class Transformer {
   std::vector<Layer> layers_;
   Norm final_norm_;
   at::Tensor inv_freq_;  // (head_dim / 2) f32 rotary frequencies, scaling applied
+  bool training_ = false;
 };
 
+// The weight as a dense (out, in) tensor of `dtype`: the stored one, or NF4 dequantized.
+at::Tensor DenseWeight(const Linear& linear, at::ScalarType dtype);
+
 // Applies the linear layer with its attached LoRA update. x: (..., in) -> (..., out).
-at::Tensor ApplyLinear(const Linear& linear, const at::Tensor& x);
+// training: apply the adapter's dropout.
+at::Tensor ApplyLinear(const Linear& linear, const at::Tensor& x, bool training = false);
 
 }  // namespace tune::model

@@ -1,0 +1,225 @@
+// The trainer end to end on the tiny llama fixture: it learns, it resumes exactly after a
+// kill -9, SIGINT saves and exits, and two Gloo processes equal one with doubled accumulation.
+#include "train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "core/file.h"
+#include "formats/safetensors.h"
+#include "model/lora.h"
+#include "model/tensor_io.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tensor_testing.h"
+#include "tests/train/dataset_fixture.h"
+
+namespace tune::train {
+namespace {
+
+using tune::testing::FixturePath;
+using tune::testing::TempDir;
+
+TrainRequest TinyRequest(const std::filesystem::path& data, const std::filesystem::path& out) {
+  TrainRequest r;
+  r.model.base = FixturePath("tiny-llama");
+  r.model.threads = 1;  // identical reduction order in every run
+  r.lora.rank = 8;
+  r.lora.alpha = 16;
+  r.lora.dropout = 0.05;
+  r.train.steps = 24;
+  r.train.batch_size = 2;
+  r.train.seq_len = 64;
+  r.train.lr = 1e-2;
+  r.train.warmup_steps = 2;
+  r.train.eval_every = 8;
+  r.train.eval_batches = 2;
+  r.train.save_every = 8;
+  r.train.loss_chunk = 48;
+  r.train.quantize = "none";
+  r.data = data;
+  r.out = out;
+  return r;
+}
+
+std::vector<nlohmann::json> Metrics(const std::filesystem::path& out) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(out / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+at::Tensor AdapterTensor(const std::filesystem::path& dir, const std::string& name) {
+  auto ckpt = formats::SafetensorsCheckpoint::OpenFile(dir / "adapter_model.safetensors");
+  return model::ToTensor(*ckpt->Find(name), at::kFloat).value();
+}
+
+class TrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tune::testing::WriteDataset(data_.path(), tune::testing::CyclicDocuments(120, 8, 60, 11),
+                                tune::testing::CyclicDocuments(12, 8, 60, 99));
+  }
+  TempDir data_;
+};
+
+TEST_F(TrainerTest, QloraTrainingLowersHeldOutLossAndWritesAPeftAdapter) {
+  TempDir out;
+  TrainRequest r = TinyRequest(data_.path(), out.path());
+  r.train.quantize = "nf4";
+  r.train.eval_every = 1;
+  r.train.steps = 60;
+  r.train.lr = 1e-2;
+  auto report = RunTraining(r);
+  ASSERT_TRUE(report.ok()) << report.status();
+  std::vector<nlohmann::json> m = Metrics(out.path());
+  ASSERT_EQ(m.size(), 60u);
+  for (const auto& line : m) EXPECT_GT(line["grad_norm"].get<double>(), 0.0) << line.dump();
+  const double first_eval = m.front()["eval_loss"], last_eval = m.back()["eval_loss"];
+  EXPECT_LT(last_eval, first_eval - 0.5) << first_eval << " -> " << last_eval;
+  EXPECT_LT(m.back()["loss"].get<double>(), m.front()["loss"].get<double>());
+  EXPECT_EQ(report->final_eval_loss, last_eval);
+  // The adapter is a PEFT directory that tune reads back (and HF PEFT would).
+  auto adapter = model::LoraAdapter::Load(out.path(), at::kFloat);
+  ASSERT_TRUE(adapter.ok()) << adapter.status();
+  EXPECT_EQ(adapter->modules().size(), 14u);
+  EXPECT_TRUE(std::filesystem::exists(out / "run.json"));
+}
+
+TEST_F(TrainerTest, GradientCheckpointingDoesNotChangeTheRun) {
+  TempDir a, b;
+  TrainRequest ra = TinyRequest(data_.path(), a.path()), rb = TinyRequest(data_.path(), b.path());
+  ra.train.steps = rb.train.steps = 4;
+  ra.train.grad_checkpointing = true;
+  rb.train.grad_checkpointing = false;
+  ASSERT_TRUE(RunTraining(ra).ok());
+  ASSERT_TRUE(RunTraining(rb).ok());
+  const std::string name = "base_model.model.model.layers.1.mlp.down_proj.lora_B.weight";
+  EXPECT_TRUE(tune::testing::TensorNear(AdapterTensor(a.path(), name), AdapterTensor(b.path(), name), 1e-6));
+  EXPECT_NEAR(Metrics(a.path()).back()["loss"].get<double>(), Metrics(b.path()).back()["loss"].get<double>(), 1e-6);
+}
+
+TEST_F(TrainerTest, ResumeFromAnEarlierCheckpointReproducesTheRunExactly) {
+  TempDir out;
+  TrainRequest r = TinyRequest(data_.path(), out.path());
+  ASSERT_TRUE(RunTraining(r).ok());
+  std::vector<nlohmann::json> full = Metrics(out.path());
+  const std::string name = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight";
+  at::Tensor full_a = AdapterTensor(out.path(), name);
+  // Checkpoints at steps 16 and 24 are kept; go back to 16 as if the run had died after it.
+  ASSERT_TRUE(core::WriteFileAtomic(out / "checkpoints/latest", "step-00000016\n").ok());
+  r.resume = true;
+  ASSERT_TRUE(RunTraining(r).ok());
+  std::vector<nlohmann::json> resumed = Metrics(out.path());
+  ASSERT_EQ(resumed.size(), full.size());
+  for (size_t i = 0; i < full.size(); ++i) EXPECT_EQ(resumed[i]["loss"], full[i]["loss"]) << "step " << i + 1;
+  EXPECT_TRUE(at::equal(AdapterTensor(out.path(), name), full_a));
+}
+
+TEST_F(TrainerTest, ResumeWithOtherSettingsIsRefused) {
+  TempDir out;
+  TrainRequest r = TinyRequest(data_.path(), out.path());
+  r.train.steps = 8;
+  ASSERT_TRUE(RunTraining(r).ok());
+  r.resume = true;
+  r.lora.rank = 4;
+  EXPECT_EQ(RunTraining(r).status().code(), absl::StatusCode::kFailedPrecondition);
+  TempDir empty;
+  TrainRequest fresh = TinyRequest(data_.path(), empty.path());
+  fresh.resume = true;
+  EXPECT_EQ(RunTraining(fresh).status().code(), absl::StatusCode::kNotFound);
+}
+
+// --- through the `tune` binary: kill -9, SIGINT, --nproc ---
+
+std::string TuneBinary() { return std::string(TUNE_BINARY_DIR) + "/cli/tune"; }
+
+std::vector<std::string> TrainArgs(const std::filesystem::path& data, const std::filesystem::path& out,
+                                   int steps, int grad_accum) {
+  return {TuneBinary(), "train", "--base", FixturePath("tiny-llama").string(), "--data", data.string(),
+          "--out", out.string(), "--set", "model.threads=1", "--set", absl::StrFormat("train.steps=%d", steps),
+          "--set", "train.seq_len=128", "--set", "train.batch_size=2",
+          "--set", absl::StrFormat("train.grad_accum=%d", grad_accum), "--set", "train.save_every=2",
+          "--set", "train.quantize=\"none\"", "--set", "train.lr=0.01", "--set", "lora.dropout=0.0"};
+}
+
+pid_t Spawn(const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stderr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int LatestStep(const std::filesystem::path& out) {
+  absl::StatusOr<std::string> latest = core::ReadFile(out / "checkpoints/latest");
+  return latest.ok() && latest->size() > 5 ? std::stoi(latest->substr(5)) : 0;
+}
+
+// Kills or interrupts `pid` once its run has saved a checkpoint; returns that step.
+int StopAfterFirstCheckpoint(pid_t pid, const std::filesystem::path& out, int sig) {
+  for (int i = 0; i < 6000 && LatestStep(out) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, sig);
+  return LatestStep(out);
+}
+
+TEST_F(TrainerTest, KillNineThenResumeEndsWithTheUninterruptedLoss) {
+  TempDir reference, killed;
+  ASSERT_EQ(Wait(Spawn(TrainArgs(data_.path(), reference.path(), 40, 1))), 0);
+  pid_t pid = Spawn(TrainArgs(data_.path(), killed.path(), 40, 1));
+  const int step_at_kill = StopAfterFirstCheckpoint(pid, killed.path(), SIGKILL);
+  Wait(pid);
+  ASSERT_GT(step_at_kill, 0);
+  ASSERT_LT(LatestStep(killed.path()), 40) << "the run finished before it could be killed";
+  std::vector<std::string> resume = TrainArgs(data_.path(), killed.path(), 40, 1);
+  resume.push_back("--resume");
+  ASSERT_EQ(Wait(Spawn(resume)), 0);
+  EXPECT_EQ(Metrics(killed.path()).back()["loss"], Metrics(reference.path()).back()["loss"]);
+  EXPECT_EQ(Metrics(killed.path()).size(), 40u);
+}
+
+TEST_F(TrainerTest, SigintSavesACheckpointAndExits130) {
+  TempDir out;
+  pid_t pid = Spawn(TrainArgs(data_.path(), out.path(), 400, 1));
+  StopAfterFirstCheckpoint(pid, out.path(), SIGINT);
+  EXPECT_EQ(Wait(pid), 130);
+  const int saved = LatestStep(out.path());
+  EXPECT_GT(saved, 0);
+  EXPECT_LT(saved, 400);
+  EXPECT_EQ(static_cast<int>(Metrics(out.path()).back()["step"]), saved);
+}
+
+TEST_F(TrainerTest, TwoGlooProcessesEqualOneWithDoubledAccumulation) {
+  TempDir one, two;
+  ASSERT_EQ(Wait(Spawn(TrainArgs(data_.path(), one.path(), 6, 2))), 0);
+  std::vector<std::string> args = TrainArgs(data_.path(), two.path(), 6, 1);
+  args.push_back("--nproc");
+  args.push_back("2");
+  ASSERT_EQ(Wait(Spawn(args)), 0);
+  EXPECT_NEAR(Metrics(one.path()).back()["loss"].get<double>(), Metrics(two.path()).back()["loss"].get<double>(), 1e-5);
+  const std::string name = "base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight";
+  EXPECT_TRUE(tune::testing::TensorNear(AdapterTensor(one.path(), name), AdapterTensor(two.path(), name), 1e-5));
+}
+
+}  // namespace
+}  // namespace tune::train

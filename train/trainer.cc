@@ -1,0 +1,301 @@
+#include "train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/Generator.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_format.h"
+#include "core/file.h"
+#include "core/status.h"
+#include "model/torch_status.h"
+#include "train/batcher.h"
+#include "train/checkpoint.h"
+#include "train/data_parallel.h"
+#include "train/loss.h"
+#include "train/optimizer.h"
+
+namespace tune::train {
+namespace {
+
+using json = nlohmann::json;
+
+std::atomic<bool> g_stop_requested{false};
+void RequestStop(int) { g_stop_requested = true; }
+
+// Installs SIGINT/SIGTERM handlers for the duration of a run, restoring the previous ones.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_requested = false;
+    previous_int_ = std::signal(SIGINT, RequestStop);
+    previous_term_ = std::signal(SIGTERM, RequestStop);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
+
+// The settings a resumed run must share with the run that wrote the checkpoint.
+std::string RunFingerprint(const TrainRequest& r) {
+  json j = {{"lora", {{"rank", r.lora.rank}, {"alpha", r.lora.alpha}, {"dropout", r.lora.dropout},
+                      {"rslora", r.lora.rslora}, {"targets", r.lora.targets}}},
+            {"train", {{"steps", r.train.steps}, {"batch_size", r.train.batch_size},
+                       {"seq_len", r.train.seq_len}, {"grad_accum", r.train.grad_accum},
+                       {"lr", r.train.lr}, {"seed", r.train.seed}, {"quantize", r.train.quantize}}},
+            {"base", r.model.base.string()},
+            {"data", r.data.string()}};
+  return j.dump();
+}
+
+struct StepResult {
+  double loss_sum = 0;
+  int64_t targets = 0;
+};
+
+// Mean loss over `batches` eval micro-batches (no gradients), or nullopt without eval data.
+double Evaluate(const model::Transformer& model, Batcher& eval, int64_t batches, int64_t chunk) {
+  at::NoGradGuard no_grad;
+  eval.Seek({});
+  double loss = 0;
+  int64_t targets = 0;
+  for (int64_t i = 0; i < batches; ++i) {
+    Batch b = eval.Next();
+    at::Tensor hidden = model.HiddenPacked(b.ids, b.positions, b.segments, /*checkpoint=*/false);
+    loss += ChunkedCrossEntropySum(hidden.reshape({-1, hidden.size(-1)}), model.lm_head(),
+                                   b.labels.reshape({-1}), chunk)
+                .item<double>();
+    targets += b.targets;
+  }
+  return targets > 0 ? loss / static_cast<double>(targets) : 0.0;
+}
+
+class MetricsLog {
+ public:
+  // Keeps the lines of steps <= `keep_through` (a resumed run rewrites what came after).
+  static absl::StatusOr<MetricsLog> Open(const std::filesystem::path& path, int64_t keep_through) {
+    std::string kept;
+    if (absl::StatusOr<std::string> old = core::ReadFile(path); old.ok()) {
+      size_t start = 0;
+      while (start < old->size()) {
+        size_t end = old->find('\n', start);
+        if (end == std::string::npos) break;  // a torn last line from a killed run
+        std::string line = old->substr(start, end - start + 1);
+        json j = json::parse(line, nullptr, false);
+        if (j.is_object() && j.value("step", int64_t{0}) <= keep_through) kept += line;
+        start = end + 1;
+      }
+    }
+    TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(path, kept));
+    MetricsLog log;
+    log.out_.open(path, std::ios::app);
+    if (!log.out_) return absl::InternalError(absl::StrFormat("cannot append to %s", path.string()));
+    return log;
+  }
+  void Write(const json& j) {
+    out_ << j.dump() << '\n';
+    out_.flush();
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+void PrintProgress(int64_t step, int64_t total, double loss, double lr, double tokens_per_s,
+                   double eta_s) {
+  const bool tty = isatty(STDERR_FILENO);
+  std::fprintf(stderr, "%sstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  eta %.0fs%s",
+               tty ? "\r" : "", static_cast<long long>(step), static_cast<long long>(total), loss,
+               lr, tokens_per_s, eta_s, tty ? "   " : "\n");
+  std::fflush(stderr);
+}
+
+absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
+  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<DataParallel> dp, DataParallel::FromEnvironment());
+  const bool writer = dp->rank() == 0;
+  if (writer) {
+    std::error_code ec;
+    std::filesystem::create_directories(r.out, ec);
+    if (ec) return core::ErrnoStatus(ec.value(), "create output directory", r.out);
+  }
+  model::ModelOptions model_options = r.model;
+  model_options.quantize_nf4 = r.train.quantize == "nf4";
+  TUNE_ASSIGN_OR_RETURN(model::Transformer model, model::LoadModel(model_options, std::nullopt, model::LoraMode::kUnmerged));
+  TUNE_RETURN_IF_ERROR(model::InitLora(model, r.lora, static_cast<uint64_t>(r.train.seed)));
+  model.set_training(true);
+
+  std::vector<std::pair<std::string, at::Tensor>> params;
+  for (const auto& [module, w] : model::AttachedLora(model)) {
+    params.push_back({module + ".lora_A", w.a});
+    params.push_back({module + ".lora_B", w.b});
+  }
+  AdamW optimizer(params, {r.train.beta1, r.train.beta2, r.train.eps, r.train.weight_decay});
+  TUNE_ASSIGN_OR_RETURN(Batcher batcher, Batcher::Open(r.data, "train", r.train.batch_size, r.train.seq_len,
+                                                       static_cast<uint64_t>(r.train.seed), /*shuffle=*/true));
+  if (batcher.vocab_size() > model.config().vocab_size) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s was tokenized with a vocabulary of %d, the model has %d; hint: ingest with the base "
+        "model's tokenizer",
+        r.data.string(), batcher.vocab_size(), model.config().vocab_size));
+  }
+  absl::StatusOr<Batcher> eval = Batcher::Open(r.data, "eval", r.train.batch_size, r.train.seq_len, 0, false);
+  const bool has_eval = eval.ok() && r.train.eval_batches > 0;
+
+  // The default CPU generator drives LoRA dropout; seeded per process, saved in checkpoints.
+  at::Generator rng = at::detail::getDefaultCPUGenerator();
+  rng.set_current_seed(static_cast<uint64_t>(r.train.seed) * 1000003 + static_cast<uint64_t>(dp->rank()));
+  const std::string fingerprint = RunFingerprint(r);
+
+  int64_t start_step = 0;
+  if (r.resume) {
+    TUNE_ASSIGN_OR_RETURN(std::optional<TrainState> state, LoadLatestCheckpoint(r.out));
+    if (!state) {
+      return absl::NotFoundError(absl::StrFormat(
+          "--resume: %s has no checkpoint; hint: run without --resume to start", r.out.string()));
+    }
+    if (state->run_fingerprint != fingerprint) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "--resume: the checkpoint in %s was written with other settings (model, data, lora or "
+          "train values differ); hint: resume with the original config or train into a new --out",
+          r.out.string()));
+    }
+    std::map<std::string, at::Tensor> saved(state->tensors.begin(), state->tensors.end());
+    at::NoGradGuard no_grad;
+    for (auto& [name, p] : params) {
+      auto it = saved.find(name);
+      if (it == saved.end() || it->second.sizes() != p.sizes()) {
+        return absl::DataLossError(absl::StrFormat("checkpoint lacks adapter tensor %s", name));
+      }
+      p.copy_(it->second);
+    }
+    if (!optimizer.Restore(state->tensors, state->step) || saved.count("rng") == 0) {
+      return absl::DataLossError("checkpoint lacks optimizer or RNG state");
+    }
+    rng.set_state(saved["rng"]);
+    batcher.Seek(state->data);
+    start_step = state->step;
+  }
+
+  auto save = [&](int64_t step) -> absl::Status {
+    if (!writer) return absl::OkStatus();
+    TrainState state;
+    state.step = step;
+    state.data = batcher.position();
+    state.run_fingerprint = fingerprint;
+    for (const auto& [name, p] : params) state.tensors.push_back({name, p.detach()});
+    for (const auto& entry : optimizer.State()) state.tensors.push_back(entry);
+    state.tensors.push_back({"rng", rng.get_state()});
+    return SaveCheckpoint(r.out, state);
+  };
+
+  std::optional<MetricsLog> metrics;
+  if (writer) {
+    TUNE_ASSIGN_OR_RETURN(MetricsLog log, MetricsLog::Open(r.out / "metrics.jsonl", start_step));
+    metrics.emplace(std::move(log));
+  }
+  StopSignals signals;
+  TrainReport report;
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t tokens_this_run = 0;
+  for (int64_t step = start_step; step < r.train.steps; ++step) {
+    std::vector<Batch> batches;
+    int64_t targets = 0;
+    for (int64_t k = 0; k < r.train.grad_accum; ++k) {
+      batches.push_back(batcher.NextFor(dp->rank(), dp->world_size()));
+      targets += batches.back().targets;
+    }
+    // Normalise by the targets of the whole step on all processes, so that the summed
+    // gradients equal those of one process running every micro-batch.
+    std::vector<at::Tensor> count = {at::full({1}, static_cast<double>(targets), at::kDouble)};
+    TUNE_RETURN_IF_ERROR(dp->AllReduceSum(count));
+    const double total_targets = std::max(1.0, count[0].item<double>());
+    double loss_sum = 0;
+    for (const Batch& b : batches) {
+      at::Tensor hidden = model.HiddenPacked(b.ids, b.positions, b.segments, r.train.grad_checkpointing);
+      at::Tensor loss = ChunkedCrossEntropySum(hidden.reshape({-1, hidden.size(-1)}), model.lm_head(),
+                                               b.labels.reshape({-1}), r.train.loss_chunk);
+      (loss / total_targets).backward();
+      loss_sum += loss.item<double>();
+    }
+    std::vector<at::Tensor> grads;
+    for (auto& [name, p] : params) {
+      if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
+      grads.push_back(p.grad());
+    }
+    grads.push_back(at::full({1}, loss_sum, at::kFloat));
+    TUNE_RETURN_IF_ERROR(dp->AllReduceSum(grads));
+    const double step_loss = grads.back().item<double>() / total_targets;
+    const double grad_norm = ClipGradNorm(params, r.train.max_grad_norm);
+    const double lr = LearningRate(step, r.train.steps, r.train.warmup_steps, r.train.lr, r.train.lr_min_ratio);
+    optimizer.Step(lr);
+    optimizer.ZeroGrad();
+    const int64_t done = step + 1;
+    tokens_this_run += static_cast<int64_t>(total_targets);
+    report.tokens += static_cast<int64_t>(total_targets);
+    report.final_loss = step_loss;
+    report.steps = done;
+
+    json line = {{"step", done}, {"loss", step_loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                 {"tokens", static_cast<int64_t>(total_targets)}};
+    const bool eval_now = has_eval && ((r.train.eval_every > 0 && done % r.train.eval_every == 0) ||
+                                       done == r.train.steps);
+    if (eval_now) {
+      model.set_training(false);
+      report.final_eval_loss = Evaluate(model, *eval, r.train.eval_batches, r.train.loss_chunk);
+      model.set_training(true);
+      line["eval_loss"] = *report.final_eval_loss;
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double tok_s = static_cast<double>(tokens_this_run) / std::max(elapsed, 1e-9);
+    line["tokens_per_s"] = tok_s;
+    line["elapsed_s"] = elapsed;
+    if (writer && (done % r.train.log_every == 0 || eval_now || done == r.train.steps)) {
+      metrics->Write(line);
+      const double eta = elapsed / static_cast<double>(done - start_step) * static_cast<double>(r.train.steps - done);
+      PrintProgress(done, r.train.steps, step_loss, lr, tok_s, eta);
+    }
+    const bool stop = g_stop_requested.load();
+    if ((r.train.save_every > 0 && done % r.train.save_every == 0) || done == r.train.steps || stop) {
+      TUNE_RETURN_IF_ERROR(save(done));
+    }
+    if (stop) {
+      return absl::CancelledError(absl::StrFormat(
+          "interrupted after step %d; checkpoint saved in %s; continue with --resume", done,
+          (r.out / "checkpoints").string()));
+    }
+  }
+  if (writer) {
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
+    TUNE_RETURN_IF_ERROR(model::SaveLoraAdapter(model, r.lora, r.model.base.filename().string(), r.out));
+    json run = {{"format_version", 1},
+                {"base", r.model.base.string()},
+                {"data", r.data.string()},
+                {"settings", json::parse(fingerprint)},
+                {"processes", dp->world_size()},
+                {"result", {{"steps", report.steps}, {"final_loss", report.final_loss},
+                            {"tokens", report.tokens}}}};
+    if (report.final_eval_loss) run["result"]["final_eval_loss"] = *report.final_eval_loss;
+    TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(r.out / "run.json", run.dump(2) + "\n"));
+  }
+  return report;
+}
+
+}  // namespace
+
+absl::StatusOr<TrainReport> RunTraining(const TrainRequest& request) {
+  return model::CallTorch("training", [&] { return Train(request); });
+}
+
+}  // namespace tune::train
