@@ -1,9 +1,9 @@
 #include "data/blob_cache.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <xxhash.h>
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
@@ -94,7 +94,8 @@ absl::StatusOr<BlobCache> BlobCache::Load(const std::filesystem::path& path,
                                           std::string_view fingerprint) {
   TUNE_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(path));
   auto corrupt = [&](std::string_view what) {
-    return absl::DataLossError(absl::StrFormat("blob cache '%s' is corrupt: %s", path.string(), what));
+    return absl::DataLossError(
+        absl::StrFormat("blob cache '%s' is corrupt: %s", path.string(), what));
   };
   if (bytes.size() < 8 + 4 + 8 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
     return corrupt("missing TUNECACH magic");

@@ -34,7 +34,8 @@ template <typename T>
 absl::Status Field(const json& j, const char* key, T& out, const std::filesystem::path& path) {
   auto it = j.find(key);
   if (it == j.end()) {
-    return absl::InvalidArgumentError(absl::StrFormat("'%s': missing field '%s'", path.string(), key));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("'%s': missing field '%s'", path.string(), key));
   }
   try {
     out = it->get<T>();
@@ -50,22 +51,30 @@ absl::Status Field(const json& j, const char* key, T& out, const std::filesystem
 std::string ManifestToJson(const DatasetManifest& m) {
   json shards = json::array();
   for (const ShardInfo& s : m.shards) {
-    shards.push_back({{"file", s.file}, {"split", s.split}, {"tokens", s.tokens},
-                      {"documents", s.documents}, {"xxh64", absl::StrFormat("%016x", s.checksum)}});
+    shards.push_back({{"file", s.file},
+                      {"split", s.split},
+                      {"tokens", s.tokens},
+                      {"documents", s.documents},
+                      {"xxh64", absl::StrFormat("%016x", s.checksum)}});
   }
   json j = {
       {"format_version", m.format_version},
       {"kind", "tune-dataset"},
       {"shard_format_version", kShardFormatVersion},
-      {"source", {{"repo", m.repo}, {"rev", m.rev}, {"commit", m.commit}, {"repo_name", m.repo_name}}},
+      {"source",
+       {{"repo", m.repo}, {"rev", m.rev}, {"commit", m.commit}, {"repo_name", m.repo_name}}},
       {"tokenizer",
-       {{"path", m.tokenizer_path}, {"fingerprint", m.tokenizer_fingerprint}, {"vocab_size", m.vocab_size}}},
+       {{"path", m.tokenizer_path},
+        {"fingerprint", m.tokenizer_fingerprint},
+        {"vocab_size", m.vocab_size}}},
       {"config_fingerprint", m.config_fingerprint},
       {"config", json::parse(m.config_json)},
       {"shards", shards},
       {"counts",
-       {{"train_tokens", m.train_tokens}, {"eval_tokens", m.eval_tokens},
-        {"train_documents", m.train_documents}, {"eval_documents", m.eval_documents}}},
+       {{"train_tokens", m.train_tokens},
+        {"eval_tokens", m.eval_tokens},
+        {"train_documents", m.train_documents},
+        {"eval_documents", m.eval_documents}}},
   };
   return j.dump(2) + "\n";
 }
@@ -103,7 +112,8 @@ absl::StatusOr<DatasetManifest> ReadManifest(const std::filesystem::path& dir) {
     TUNE_RETURN_IF_ERROR(Field(s, "documents", info.documents, path));
     TUNE_RETURN_IF_ERROR(Field(s, "xxh64", checksum, path));
     info.checksum = std::strtoull(checksum.c_str(), nullptr, 16);
-    if (info.file.find('/') != std::string::npos || (info.split != "train" && info.split != "eval")) {
+    if (info.file.find('/') != std::string::npos ||
+        (info.split != "train" && info.split != "eval")) {
       return absl::InvalidArgumentError(
           absl::StrFormat("'%s': bad shard entry '%s' (%s)", path.string(), info.file, info.split));
     }
@@ -141,8 +151,7 @@ absl::Status DumpShards(const std::filesystem::path& dir, bool decode, int64_t l
   if (decode) {
     auto loaded = tokenizer::Tokenizer::Load(manifest.tokenizer_path);
     if (!loaded.ok()) {
-      return core::Annotate(loaded.status(),
-                            absl::StrFormat("loading the dataset's tokenizer for --decode"));
+      return core::Annotate(loaded.status(), "loading the dataset's tokenizer for --decode");
     }
     tok = *std::move(loaded);
     if (tok->Fingerprint() != manifest.tokenizer_fingerprint) {

@@ -1,11 +1,11 @@
 #include "data/dedup.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <limits>
 #include <random>
 #include <string>
-
-#include <xxhash.h>
 
 namespace tune::data {
 namespace {
@@ -34,9 +34,11 @@ bool IsWordChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-__attribute__((target_clones("avx2", "default")))
-void UpdateSignature(const uint32_t* a, const uint32_t* b, uint32_t* sig, size_t n,
-                     const uint32_t* shingles, size_t count) {
+__attribute__((target_clones("avx2", "default"))) void UpdateSignature(const uint32_t* a,
+                                                                       const uint32_t* b,
+                                                                       uint32_t* sig, size_t n,
+                                                                       const uint32_t* shingles,
+                                                                       size_t count) {
   for (size_t s = 0; s < count; ++s) {
     uint32_t x = shingles[s];
     for (size_t i = 0; i < n; ++i) {

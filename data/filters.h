@@ -22,13 +22,13 @@ enum class DropReason : uint8_t {
   kOverSize,             // blob larger than max_file_bytes (never read)
   kBinary,               // NUL byte
   kInvalidUtf8,
-  kTooManyLines,         // > max_lines
-  kLongLines,            // minified: longest line or mean line length over the limits
-  kLowAlpha,             // alphabetic fraction below min_alpha_fraction
-  kEncodedData,          // base64 / hex / \u runs
-  kDataFile,             // data / config formats that are long or machine-written (XML)
-  kExactDuplicate,       // same blob id as a file kept earlier
-  kNearDuplicate,        // MinHash-LSH Jaccard >= threshold with a file kept earlier
+  kTooManyLines,    // > max_lines
+  kLongLines,       // minified: longest line or mean line length over the limits
+  kLowAlpha,        // alphabetic fraction below min_alpha_fraction
+  kEncodedData,     // base64 / hex / \u runs
+  kDataFile,        // data / config formats that are long or machine-written (XML)
+  kExactDuplicate,  // same blob id as a file kept earlier
+  kNearDuplicate,   // MinHash-LSH Jaccard >= threshold with a file kept earlier
   kCount,
 };
 
@@ -36,8 +36,8 @@ enum class DropReason : uint8_t {
 std::string_view DropReasonName(DropReason reason);
 
 struct FilterOptions {
-  std::vector<std::string> include;   // globs; empty = everything
-  std::vector<std::string> exclude;   // globs
+  std::vector<std::string> include;  // globs; empty = everything
+  std::vector<std::string> exclude;  // globs
   int64_t max_file_bytes = 1 << 20;
   int64_t max_lines = 100000;
   int64_t max_line_length = 1000;

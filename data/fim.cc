@@ -1,6 +1,7 @@
 #include "data/fim.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace tune::data {
 namespace {
@@ -12,6 +13,10 @@ constexpr size_t kParseWindowBytes = 4096;
 // [begin, end) of a window of about kParseWindowBytes whose ends are starts of lines that begin
 // in column 0 with a non-space character (a top-level definition or statement in every
 // supported language), or the text ends.
+bool StartsTopLevelLine(char c) {
+  return c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '}' && c != ')';
+}
+
 std::pair<size_t, size_t> ParseWindow(std::string_view text, std::mt19937_64& rng) {
   if (text.size() <= 2 * kParseWindowBytes) return {0, text.size()};
   auto top_level_at_or_before = [&](size_t pos) -> size_t {
@@ -19,14 +24,14 @@ std::pair<size_t, size_t> ParseWindow(std::string_view text, std::mt19937_64& rn
       size_t line = text.rfind('\n', pos - 1);
       size_t start = line == std::string_view::npos ? 0 : line + 1;
       if (start == 0) return 0;
-      char c = text[start];
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '}' && c != ')') return start;
+      if (StartsTopLevelLine(text[start])) return start;
       pos = start - 1;
     }
     return 0;
   };
   size_t center = std::uniform_int_distribution<size_t>(0, text.size() - 1)(rng);
-  size_t begin = top_level_at_or_before(center > kParseWindowBytes / 2 ? center - kParseWindowBytes / 2 : 0);
+  size_t begin =
+      top_level_at_or_before(center > kParseWindowBytes / 2 ? center - kParseWindowBytes / 2 : 0);
   size_t end = std::min(text.size(), begin + kParseWindowBytes);
   // Extend to the next top-level line start (or the end of the text).
   while (end < text.size()) {
@@ -36,8 +41,7 @@ std::pair<size_t, size_t> ParseWindow(std::string_view text, std::mt19937_64& rn
       break;
     }
     end = line + 1;
-    char c = text[end];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '}' && c != ')') break;
+    if (StartsTopLevelLine(text[end])) break;
   }
   return {begin, end};
 }
@@ -76,8 +80,8 @@ class SampleBuilder {
 
 }  // namespace
 
-MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language,
-                        std::string_view text, std::mt19937_64& rng) {
+MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language, std::string_view text,
+                        std::mt19937_64& rng) {
   if (HasGrammar(language) && Draw(rng, options.structured_rate)) {
     auto [begin, end] = ParseWindow(text, rng);
     auto spans = FindSyntaxSpans(language, text.substr(begin, end - begin),

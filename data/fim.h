@@ -28,8 +28,8 @@ struct FimOptions {
   double structured_rate = 0.9;   // share of FIM middles that are syntax nodes (when parsable)
   int64_t min_middle_bytes = 16;  // syntax-node middle size range (IBM: 50..1000 works well)
   int64_t max_middle_bytes = 1000;
-  double repo_context_rate = 0.5;       // share of samples with <repo_name>/<file_sep> context
-  int64_t repo_context_bytes = 8192;    // budget of neighbouring-file text per sample
+  double repo_context_rate = 0.5;     // share of samples with <repo_name>/<file_sep> context
+  int64_t repo_context_bytes = 8192;  // budget of neighbouring-file text per sample
 };
 
 enum class SampleKind : uint8_t { kPlain, kPsm, kSpm };
@@ -51,11 +51,11 @@ struct Sample {
   std::vector<int32_t> tokens;
   std::vector<uint8_t> loss_mask;
   SampleKind kind = SampleKind::kPlain;
-  bool structured = false;        // FIM middle is a syntax node
+  bool structured = false;  // FIM middle is a syntax node
   SpanKind span_kind = SpanKind::kStatement;
   bool repo_context = false;
-  bool fim_unavailable = false;   // FIM was drawn but the vocabulary has no FIM tokens
-  uint32_t middle_begin = 0;      // FIM middle as byte offsets into the text
+  bool fim_unavailable = false;  // FIM was drawn but the vocabulary has no FIM tokens
+  uint32_t middle_begin = 0;     // FIM middle as byte offsets into the text
   uint32_t middle_end = 0;
 };
 
@@ -66,8 +66,8 @@ struct MiddleSpan {
   bool structured = false;
   SpanKind kind = SpanKind::kStatement;
 };
-MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language,
-                        std::string_view text, std::mt19937_64& rng);
+MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language, std::string_view text,
+                        std::mt19937_64& rng);
 
 // Builds the sample. Deterministic for a given rng state.
 Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& options,

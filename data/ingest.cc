@@ -1,6 +1,7 @@
 #include "data/ingest.h"
 
 #include <stdlib.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
@@ -8,12 +9,10 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
-#include <xxhash.h>
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
@@ -72,9 +71,12 @@ json FilterConfigJson(const IngestOptions& o) {
 }
 
 json DedupConfigJson(const IngestOptions& o) {
-  return {{"near_dedup", o.near_dedup},        {"minhash_ngram", o.minhash.ngram},
-          {"minhash_permutations", o.minhash.permutations}, {"lsh_bands", o.minhash.bands},
-          {"lsh_rows", o.minhash.rows},         {"jaccard_threshold", o.minhash.threshold}};
+  return {{"near_dedup", o.near_dedup},
+          {"minhash_ngram", o.minhash.ngram},
+          {"minhash_permutations", o.minhash.permutations},
+          {"lsh_bands", o.minhash.bands},
+          {"lsh_rows", o.minhash.rows},
+          {"jaccard_threshold", o.minhash.threshold}};
 }
 
 json ConfigJson(const IngestOptions& o) {
@@ -119,8 +121,8 @@ absl::StatusOr<int64_t> ParseDate(const std::string& date) {
   std::tm tm{};
   const char* end = strptime(date.c_str(), "%Y-%m-%d", &tm);
   if (end == nullptr || *end != '\0') {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "ingest.history_since must be a date YYYY-MM-DD, got \"%s\"", date));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("ingest.history_since must be a date YYYY-MM-DD, got \"%s\"", date));
   }
   return static_cast<int64_t>(timegm(&tm));
 }
@@ -177,8 +179,8 @@ struct Stats {
   std::map<std::string, uint64_t> secrets;
   uint64_t files_with_secrets = 0;
   uint64_t cache_hits = 0, cache_misses = 0;
-  uint64_t samples_plain = 0, samples_psm = 0, samples_spm = 0, fim_structured = 0,
-           fim_random = 0, repo_context = 0, fim_unavailable = 0;
+  uint64_t samples_plain = 0, samples_psm = 0, samples_spm = 0, fim_structured = 0, fim_random = 0,
+           repo_context = 0, fim_unavailable = 0;
   std::map<std::string, uint64_t> span_kinds;
   uint64_t bytes_kept = 0;
   uint64_t eval_near_train = 0;  // held-out files dropped as near-copies of training files
@@ -219,15 +221,18 @@ class SplitWriter {
   std::vector<ShardInfo> shards_;
 };
 
-json ReportJson(const IngestOptions& o, const std::string& commit, const std::vector<Entry>& entries,
-                const Stats& s, const DatasetManifest& m, const json& incremental) {
+json ReportJson(const IngestOptions& o, const std::string& commit,
+                const std::vector<Entry>& entries, const Stats& s, const DatasetManifest& m,
+                const json& incremental) {
   json reasons = json::object();
   for (size_t r = 1; r < s.reasons.size(); ++r) {
-    if (s.reasons[r]) reasons[std::string(DropReasonName(static_cast<DropReason>(r)))] = s.reasons[r];
+    if (s.reasons[r])
+      reasons[std::string(DropReasonName(static_cast<DropReason>(r)))] = s.reasons[r];
   }
   json languages = json::object();
   for (const auto& [name, l] : s.languages) {
-    languages[name] = {{"seen", l.seen}, {"kept", l.kept}, {"tokens", l.tokens}, {"dropped", l.dropped}};
+    languages[name] = {
+        {"seen", l.seen}, {"kept", l.kept}, {"tokens", l.tokens}, {"dropped", l.dropped}};
   }
   uint64_t kept = s.reasons[0], held_out = 0;
   for (const Entry& e : entries) held_out += e.reason == DropReason::kKept && e.held_out;
@@ -243,14 +248,20 @@ json ReportJson(const IngestOptions& o, const std::string& commit, const std::ve
         {"params", DedupConfigJson(o)}}},
       {"secrets", {{"files", s.files_with_secrets}, {"redactions", s.secrets}}},
       {"split",
-       {{"train_files", kept - held_out}, {"eval_files", held_out},
-        {"eval_fraction", o.eval_fraction}, {"eval_after_commit", o.eval_after_commit},
+       {{"train_files", kept - held_out},
+        {"eval_files", held_out},
+        {"eval_fraction", o.eval_fraction},
+        {"eval_after_commit", o.eval_after_commit},
         {"eval_dropped_near_train", s.eval_near_train}}},
       {"tokens", {{"train", m.train_tokens}, {"eval", m.eval_tokens}}},
       {"samples",
-       {{"plain", s.samples_plain}, {"fim_psm", s.samples_psm}, {"fim_spm", s.samples_spm},
-        {"fim_structured", s.fim_structured}, {"fim_random", s.fim_random},
-        {"fim_span_kinds", s.span_kinds}, {"repo_context", s.repo_context}}},
+       {{"plain", s.samples_plain},
+        {"fim_psm", s.samples_psm},
+        {"fim_spm", s.samples_spm},
+        {"fim_structured", s.fim_structured},
+        {"fim_random", s.fim_random},
+        {"fim_span_kinds", s.span_kinds},
+        {"repo_context", s.repo_context}}},
       {"warnings", {{"fim_tokens_unavailable", s.fim_unavailable}}},
       {"cache", {{"hits", s.cache_hits}, {"misses", s.cache_misses}}},
       {"incremental", incremental},
@@ -269,22 +280,25 @@ std::string Summary(const json& r) {
   out += absl::StrFormat("  tokens: %d train, %d eval\n", r["tokens"]["train"].get<uint64_t>(),
                          r["tokens"]["eval"].get<uint64_t>());
   const json& s = r["samples"];
-  out += absl::StrFormat("  samples: %d plain, %d PSM, %d SPM (%d syntax-node middles), %d with repo context\n",
-                         s["plain"].get<uint64_t>(), s["fim_psm"].get<uint64_t>(),
-                         s["fim_spm"].get<uint64_t>(), s["fim_structured"].get<uint64_t>(),
-                         s["repo_context"].get<uint64_t>());
+  out += absl::StrFormat(
+      "  samples: %d plain, %d PSM, %d SPM (%d syntax-node middles), %d with repo context\n",
+      s["plain"].get<uint64_t>(), s["fim_psm"].get<uint64_t>(), s["fim_spm"].get<uint64_t>(),
+      s["fim_structured"].get<uint64_t>(), s["repo_context"].get<uint64_t>());
   uint64_t redactions = 0;
   for (const auto& [rule, n] : r["secrets"]["redactions"].items()) redactions += n.get<uint64_t>();
   out += absl::StrFormat("  secrets redacted: %d in %d files\n", redactions,
                          r["secrets"]["files"].get<uint64_t>());
   if (uint64_t w = r["warnings"]["fim_tokens_unavailable"].get<uint64_t>(); w > 0) {
     out += absl::StrFormat(
-        "  warning: %d samples drawn as FIM were written left-to-right: the tokenizer has no FIM tokens\n", w);
+        "  warning: %d samples drawn as FIM were written left-to-right: the tokenizer has no FIM "
+        "tokens\n",
+        w);
   }
   out += "  languages:\n";
   for (const auto& [name, l] : r["languages"].items()) {
-    out += absl::StrFormat("    %-18s %6d seen %6d kept %10d tokens\n", name, l["seen"].get<uint64_t>(),
-                           l["kept"].get<uint64_t>(), l["tokens"].get<uint64_t>());
+    out += absl::StrFormat("    %-18s %6d seen %6d kept %10d tokens\n", name,
+                           l["seen"].get<uint64_t>(), l["kept"].get<uint64_t>(),
+                           l["tokens"].get<uint64_t>());
   }
   return out;
 }
@@ -394,8 +408,8 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
     e.language = std::string(DetectLanguage(e.file.path, "").name);
     if (e.reason == DropReason::kKept) to_read.push_back(i);
   }
-  int threads = static_cast<int>(options.threads > 0 ? options.threads
-                                                     : std::max(1u, std::thread::hardware_concurrency()));
+  int threads = static_cast<int>(
+      options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::unique_ptr<RepoReader>> readers(static_cast<size_t>(threads));
   readers[0] = std::move(repo);
   for (size_t t = 1; t < readers.size(); ++t) {
@@ -428,14 +442,16 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
         e.redactions = hit->redactions;
         e.signature = hit->signature;
       } else {
-        Language lang = DetectLanguage(e.file.path, std::string_view(raw).substr(0, kLanguageHeadBytes));
+        Language lang =
+            DetectLanguage(e.file.path, std::string_view(raw).substr(0, kLanguageHeadBytes));
         e.language = std::string(lang.name);
         e.reason = CheckContent(options.filters, lang, raw);
         if (e.reason == DropReason::kKept) e.redactions = FindSecrets(raw);
       }
       if (e.reason == DropReason::kKept) {
         e.text = ApplyRedactions(raw, e.redactions);
-        if (!e.cache_hit && options.near_dedup) e.signature = ComputeMinHash(options.minhash, e.text);
+        if (!e.cache_hit && options.near_dedup)
+          e.signature = ComputeMinHash(options.minhash, e.text);
       }
       progress.Add(1, raw.size());
     });
@@ -480,7 +496,8 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
     LshIndex train_index(sensitive);
     for (size_t i = 0; i < entries.size(); ++i) {
       const Entry& e = entries[i];
-      if (e.reason == DropReason::kKept && !e.held_out) train_index.Insert(static_cast<uint32_t>(i), e.signature);
+      if (e.reason == DropReason::kKept && !e.held_out)
+        train_index.Insert(static_cast<uint32_t>(i), e.signature);
     }
     for (Entry& e : entries) {
       if (e.reason == DropReason::kKept && e.held_out && train_index.Find(e.signature)) {
@@ -560,7 +577,8 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
         const Entry& e = entries[kept[start + k]];
         std::string key = e.file.path + "\n" + e.file.blob_id;
         std::mt19937_64 rng(XXH64(key.data(), key.size(), static_cast<uint64_t>(options.seed)));
-        SampleInput input{e.file.path, e.text, e.language, repo_name, neighbours_of(kept[start + k])};
+        SampleInput input{e.file.path, e.text, e.language, repo_name,
+                          neighbours_of(kept[start + k])};
         samples[k] = BuildSample(tok, options.fim, input, rng);
         progress.Add(1, e.text.size());
       });
@@ -569,9 +587,15 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
         const Sample& s = samples[k];
         stats.languages[e.language].tokens += s.tokens.size();
         switch (s.kind) {
-          case SampleKind::kPlain: ++stats.samples_plain; break;
-          case SampleKind::kPsm: ++stats.samples_psm; break;
-          case SampleKind::kSpm: ++stats.samples_spm; break;
+          case SampleKind::kPlain:
+            ++stats.samples_plain;
+            break;
+          case SampleKind::kPsm:
+            ++stats.samples_psm;
+            break;
+          case SampleKind::kSpm:
+            ++stats.samples_spm;
+            break;
         }
         if (s.kind != SampleKind::kPlain) {
           ++(s.structured ? stats.fim_structured : stats.fim_random);

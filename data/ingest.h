@@ -39,12 +39,12 @@ struct IngestOptions {
   bool allow_missing_fim_tokens = true;
 
   // History mode: also mine the files of the last N commits / of commits since a date.
-  int64_t history_commits = 0;   // 0: only the tree of `rev`
-  std::string history_since;     // "YYYY-MM-DD" (UTC); empty: no date limit
+  int64_t history_commits = 0;  // 0: only the tree of `rev`
+  std::string history_since;    // "YYYY-MM-DD" (UTC); empty: no date limit
 
-  double eval_fraction = 0.05;      // whole files held out by a stable hash of the path
-  std::string eval_after_commit;    // also hold out files changed after this commit
-  int64_t seed = 1234;              // sample randomness (FIM draws); the split has its own
+  double eval_fraction = 0.05;    // whole files held out by a stable hash of the path
+  std::string eval_after_commit;  // also hold out files changed after this commit
+  int64_t seed = 1234;            // sample randomness (FIM draws); the split has its own
   int64_t split_seed = 0;
 
   int64_t shard_tokens = 1 << 24;  // tokens per shard file (a document never straddles two)
@@ -64,7 +64,7 @@ struct IngestResult {
   uint64_t files_kept = 0;
   uint64_t train_tokens = 0;
   uint64_t eval_tokens = 0;
-  std::string summary;  // the human summary also written to summary.txt
+  std::string summary;        // the human summary also written to summary.txt
   double mine_seconds = 0;    // read + filter + secrets + MinHash + dedup
   double sample_seconds = 0;  // tokenize + FIM + shards
 };

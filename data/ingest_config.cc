@@ -1,7 +1,7 @@
+// ParseIngestConfig: the [ingest] section of a tune config (keys and ranges in docs/ingest.md).
+#include "absl/strings/str_format.h"
 #include "core/status.h"
 #include "data/ingest.h"
-
-#include "absl/strings/str_format.h"
 
 namespace tune::data {
 
@@ -19,7 +19,8 @@ absl::Status ParseIngestConfig(const core::Config& config, IngestOptions& o) {
   TUNE_RETURN_IF_ERROR(r.Read("max_lines", f.max_lines, 1, int64_t{1} << 30));
   TUNE_RETURN_IF_ERROR(r.Read("max_line_length", f.max_line_length, 1, int64_t{1} << 30));
   TUNE_RETURN_IF_ERROR(r.Read("max_mean_line_length", f.max_mean_line_length, 1, int64_t{1} << 30));
-  TUNE_RETURN_IF_ERROR(r.Read("prose_max_line_length", f.prose_max_line_length, 1, int64_t{1} << 30));
+  TUNE_RETURN_IF_ERROR(
+      r.Read("prose_max_line_length", f.prose_max_line_length, 1, int64_t{1} << 30));
   TUNE_RETURN_IF_ERROR(r.Read("min_alpha_fraction", f.min_alpha_fraction, 0.0, 1.0));
   TUNE_RETURN_IF_ERROR(r.Read("max_encoded_run", f.max_encoded_run, 1, int64_t{1} << 30));
   TUNE_RETURN_IF_ERROR(r.Read("max_encoded_fraction", f.max_encoded_fraction, 0.0, 1.0));
@@ -33,10 +34,10 @@ absl::Status ParseIngestConfig(const core::Config& config, IngestOptions& o) {
   TUNE_RETURN_IF_ERROR(r.Read("lsh_rows", m.rows, 1, kMaxMinHashPermutations));
   TUNE_RETURN_IF_ERROR(r.Read("jaccard_threshold", m.threshold, 0.0, 1.0));
   if (m.bands * m.rows > m.permutations) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: ingest.lsh_bands * ingest.lsh_rows (%d * %d) must not exceed "
-        "ingest.minhash_permutations (%d)",
-        config.origin(), m.bands, m.rows, m.permutations));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: ingest.lsh_bands * ingest.lsh_rows (%d * %d) must not exceed "
+                        "ingest.minhash_permutations (%d)",
+                        config.origin(), m.bands, m.rows, m.permutations));
   }
   FimOptions& fim = o.fim;
   TUNE_RETURN_IF_ERROR(r.Read("fim_rate", fim.fim_rate, 0.0, 1.0));

@@ -6,13 +6,13 @@
 namespace tune::data {
 
 enum class LanguageKind {
-  kCode,    // source code: all line filters apply
-  kProse,   // markdown, text, rst, html: long lines allowed (StarCoder2 exemption)
-  kData,    // json, yaml, toml, xml, csv: kept only when short (data_file filter)
+  kCode,   // source code: all line filters apply
+  kProse,  // markdown, text, rst, html: long lines allowed (StarCoder2 exemption)
+  kData,   // json, yaml, toml, xml, csv: kept only when short (data_file filter)
 };
 
 struct Language {
-  std::string_view name;     // "python", "cpp", ...; empty when unknown
+  std::string_view name;  // "python", "cpp", ...; empty when unknown
   LanguageKind kind = LanguageKind::kCode;
   bool known() const { return !name.empty(); }
 };

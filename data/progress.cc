@@ -53,7 +53,8 @@ void Progress::Print(bool final) {
     std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
     std::fprintf(stderr, "\r[%s] %s%s", bar.c_str(), stats.c_str(), final ? "\n" : "");
   } else {
-    std::fprintf(stderr, "%s%s\n", stats.c_str(), final ? absl::StrFormat(" (%.1f s)", secs).c_str() : "");
+    std::fprintf(stderr, "%s%s\n", stats.c_str(),
+                 final ? absl::StrFormat(" (%.1f s)", secs).c_str() : "");
   }
   std::fflush(stderr);
 }

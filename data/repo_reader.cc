@@ -1,4 +1,3 @@
-#include "data/internal/text.h"
 #include "data/repo_reader.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include "core/status.h"
 #include "data/glob.h"
 #include "data/internal/git.h"
+#include "data/internal/text.h"
 
 namespace tune::data {
 
@@ -80,8 +80,9 @@ int WalkCallback(const char* root, const git_tree_entry* entry, void* payload) {
   size_t size = 0;
   git_object_t type;
   if (git_odb_read_header(&size, &type, state->odb, oid) != 0) {
-    state->status = GitError(absl::StatusCode::kDataLoss,
-                             absl::StrFormat("cannot read object %s of '%s'", file.blob_id, file.path));
+    state->status =
+        GitError(absl::StatusCode::kDataLoss,
+                 absl::StrFormat("cannot read object %s of '%s'", file.blob_id, file.path));
     return -1;
   }
   file.size = size;
@@ -115,8 +116,9 @@ absl::StatusOr<std::unique_ptr<RepoReader>> RepoReader::Open(const std::filesyst
   impl->repo.reset(repo);
   git_odb* odb = nullptr;
   if (git_repository_odb(&odb, repo) != 0) {
-    absl::Status st = GitError(absl::StatusCode::kDataLoss,
-                               absl::StrFormat("cannot open the object database of '%s'", path.string()));
+    absl::Status st =
+        GitError(absl::StatusCode::kDataLoss,
+                 absl::StrFormat("cannot open the object database of '%s'", path.string()));
     impl.reset();
     git_libgit2_shutdown();
     return st;
@@ -151,7 +153,8 @@ absl::StatusOr<std::vector<TreeFile>> RepoReader::ListFiles(std::string_view com
   TUNE_ASSIGN_OR_RETURN(git_oid oid, ParseOid(commit_id));
   git_commit* c = nullptr;
   if (git_commit_lookup(&c, impl_->repo.get(), &oid) != 0) {
-    return GitError(absl::StatusCode::kDataLoss, absl::StrFormat("cannot read commit %s", commit_id));
+    return GitError(absl::StatusCode::kDataLoss,
+                    absl::StrFormat("cannot read commit %s", commit_id));
   }
   internal::CommitPtr commit(c);
   git_tree* t = nullptr;
@@ -189,7 +192,8 @@ absl::StatusOr<std::vector<TreeFile>> RepoReader::ListFiles(std::string_view com
   for (TreeFile& f : state.files) {
     for (const AttrRule& rule : rules) {
       if (!f.path.starts_with(rule.dir)) continue;
-      if (!GitPatternMatch(rule.pattern, std::string_view(f.path).substr(rule.dir.size()))) continue;
+      if (!GitPatternMatch(rule.pattern, std::string_view(f.path).substr(rule.dir.size())))
+        continue;
       if (rule.generated >= 0) f.attr_generated = rule.generated == 1;
       if (rule.vendored >= 0) f.attr_vendored = rule.vendored == 1;
     }
@@ -234,12 +238,14 @@ absl::StatusOr<std::vector<std::string>> RepoReader::ChangedPaths(std::string_vi
     TUNE_ASSIGN_OR_RETURN(git_oid oid, ParseOid(id));
     git_commit* c = nullptr;
     if (git_commit_lookup(&c, impl_->repo.get(), &oid) != 0) {
-      return GitError(absl::StatusCode::kInvalidArgument, absl::StrFormat("cannot read commit %s", id));
+      return GitError(absl::StatusCode::kInvalidArgument,
+                      absl::StrFormat("cannot read commit %s", id));
     }
     internal::CommitPtr commit(c);
     git_tree* t = nullptr;
     if (git_commit_tree(&t, c) != 0) {
-      return GitError(absl::StatusCode::kDataLoss, absl::StrFormat("cannot read the tree of %s", id));
+      return GitError(absl::StatusCode::kDataLoss,
+                      absl::StrFormat("cannot read the tree of %s", id));
     }
     return internal::TreePtr(t);
   };
@@ -265,9 +271,10 @@ absl::StatusOr<std::string> RepoReader::ReadBlob(std::string_view blob_id) {
   TUNE_ASSIGN_OR_RETURN(git_oid oid, ParseOid(blob_id));
   git_odb_object* o = nullptr;
   if (git_odb_read(&o, impl_->odb.get(), &oid) != 0) {
-    return GitError(absl::StatusCode::kDataLoss,
-                    absl::StrFormat("cannot read blob %s from '%s'; hint: run `git fsck` on the repository",
-                                    blob_id, path_.string()));
+    return GitError(
+        absl::StatusCode::kDataLoss,
+        absl::StrFormat("cannot read blob %s from '%s'; hint: run `git fsck` on the repository",
+                        blob_id, path_.string()));
   }
   internal::OdbObjectPtr object(o);
   if (git_odb_object_type(o) != GIT_OBJECT_BLOB) {

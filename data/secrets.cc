@@ -1,4 +1,3 @@
-#include "data/internal/text.h"
 #include "data/secrets.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include <cmath>
 #include <regex>
 
+#include "data/internal/text.h"
 
 namespace tune::data {
 namespace {
@@ -32,39 +32,70 @@ std::vector<Rule> MakeRules() {
   };
   // Value terminator shared by the gitleaks rules: (?:[\x60'"\s;]|\\[nr]|$)
   std::vector<Rule> rules;
-  rules.push_back({"aws-access-token", {"a3t", "akia", "asia", "abia", "acca"},
-                   re(R"(\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b)"), 1, 3, kKey});
+  rules.push_back({"aws-access-token",
+                   {"a3t", "akia", "asia", "abia", "acca"},
+                   re(R"(\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b)"),
+                   1,
+                   3,
+                   kKey});
   rules.push_back({"github-pat", {"ghp_"}, re(R"((ghp_[0-9a-zA-Z]{36}))"), 1, 3, kKey});
-  rules.push_back({"github-fine-grained-pat", {"github_pat_"}, re(R"((github_pat_\w{82}))"), 1, 3,
+  rules.push_back(
+      {"github-fine-grained-pat", {"github_pat_"}, re(R"((github_pat_\w{82}))"), 1, 3, kKey});
+  rules.push_back({"github-oauth",
+                   {"gho_", "ghu_", "ghs_", "ghr_"},
+                   re(R"(((?:gho|ghu|ghs|ghr)_[0-9a-zA-Z]{36}))"),
+                   1,
+                   3,
                    kKey});
-  rules.push_back({"github-oauth", {"gho_", "ghu_", "ghs_", "ghr_"},
-                   re(R"(((?:gho|ghu|ghs|ghr)_[0-9a-zA-Z]{36}))"), 1, 3, kKey});
   rules.push_back({"gitlab-pat", {"glpat-"}, re(R"((glpat-[\w-]{20}))"), 1, 3, kKey});
-  rules.push_back({"gcp-api-key", {"aiza"}, re(R"(\b(AIza[\w-]{35})(?:[`'"\s;]|\\[nr]|$))"), 1, 4,
+  rules.push_back(
+      {"gcp-api-key", {"aiza"}, re(R"(\b(AIza[\w-]{35})(?:[`'"\s;]|\\[nr]|$))"), 1, 4, kKey});
+  rules.push_back(
+      {"slack-token", {"xox"}, re(R"((xox[baprse]-[0-9]{10,13}-[0-9a-zA-Z-]{10,}))"), 1, 3, kKey});
+  rules.push_back(
+      {"jwt",
+       {"eyj"},
+       re(R"(\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/\\_-]{17,}\.(?:[a-zA-Z0-9/\\_-]{10,}={0,2})?))"),
+       1,
+       3,
+       kKey});
+  rules.push_back(
+      {"openai-api-key",
+       {"t3blbkfj"},
+       re(R"((sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[a-zA-Z0-9]{20})T3BlbkFJ[A-Za-z0-9_-]{20,}))"),
+       1,
+       3,
+       kKey});
+  rules.push_back({"anthropic-api-key",
+                   {"sk-ant-"},
+                   re(R"((sk-ant-(?:api|admin)\d{2}-[\w-]{80,}))"),
+                   1,
+                   0,
                    kKey});
-  rules.push_back({"slack-token", {"xox"}, re(R"((xox[baprse]-[0-9]{10,13}-[0-9a-zA-Z-]{10,}))"), 1,
-                   3, kKey});
-  rules.push_back({"jwt", {"eyj"},
-                   re(R"(\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/\\_-]{17,}\.(?:[a-zA-Z0-9/\\_-]{10,}={0,2})?))"),
-                   1, 3, kKey});
-  rules.push_back({"openai-api-key", {"t3blbkfj"},
-                   re(R"((sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[a-zA-Z0-9]{20})T3BlbkFJ[A-Za-z0-9_-]{20,}))"),
-                   1, 3, kKey});
-  rules.push_back({"anthropic-api-key", {"sk-ant-"}, re(R"((sk-ant-(?:api|admin)\d{2}-[\w-]{80,}))"),
-                   1, 0, kKey});
-  rules.push_back({"stripe-access-token", {"sk_", "rk_"},
-                   re(R"(\b((?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99}))"), 1, 2, kKey});
+  rules.push_back({"stripe-access-token",
+                   {"sk_", "rk_"},
+                   re(R"(\b((?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99}))"),
+                   1,
+                   2,
+                   kKey});
   rules.push_back({"npm-access-token", {"npm_"}, re(R"(\b(npm_[a-z0-9]{36}))", true), 1, 2, kKey});
   // scheme://user:password@host
-  rules.push_back({"url-password", {"://"},
-                   re(R"([a-z][a-z0-9+.-]*://[^/\s:@'"]{1,100}:([^/\s:@'"]{3,200})@)", true), 1, 0,
+  rules.push_back({"url-password",
+                   {"://"},
+                   re(R"([a-z][a-z0-9+.-]*://[^/\s:@'"]{1,100}:([^/\s:@'"]{3,200})@)", true),
+                   1,
+                   0,
                    kPassword});
   // password = "literal" (any quoted literal of 6+ characters after a password-like name), also
   // inside an escaped string literal: "password = \"...\"".
-  rules.push_back({"password-assignment", {"passw", "pwd"},
-                   re(R"((?:passw(?:or)?d|pwd)\w*\\?['"]?\s*(?::=|=>|[:=])\s*\\?(['"])([^'"\s\\]{6,200})\\?\1)",
-                      true),
-                   2, 0, kPassword});
+  rules.push_back(
+      {"password-assignment",
+       {"passw", "pwd"},
+       re(R"((?:passw(?:or)?d|pwd)\w*\\?['"]?\s*(?::=|=>|[:=])\s*\\?(['"])([^'"\s\\]{6,200})\\?\1)",
+          true),
+       2,
+       0,
+       kPassword});
   // gitleaks generic-api-key (value group 1), entropy >= 3.5; backslashes are accepted around
   // the operator so that assignments inside escaped string literals are caught too.
   rules.push_back(
@@ -73,7 +104,9 @@ std::vector<Rule> MakeRules() {
         "token"},
        re(R"((?:access|auth|api|credential|creds|key|passw(?:or)?d|secret|token)(?:[ \t\w.-]{0,20})[\s'"\\]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[`'"\s=\\]{0,5}([\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3})(?:[`'"\s;\\]|$))",
           true),
-       1, 3.5, kKey});
+       1,
+       3.5,
+       kKey});
   return rules;
 }
 
@@ -99,9 +132,8 @@ bool IsAllowlistedValue(std::string_view v) {
 
 // A value that is a dotted/underscored identifier (self.api_key, os.environ) is code, not a key.
 bool LooksLikeIdentifierPath(std::string_view v) {
-  return std::all_of(v.begin(), v.end(), [](unsigned char c) {
-    return std::isalpha(c) || c == '_' || c == '.';
-  });
+  return std::all_of(v.begin(), v.end(),
+                     [](unsigned char c) { return std::isalpha(c) || c == '_' || c == '.'; });
 }
 
 void FindPrivateKeys(std::string_view text, std::vector<Redaction>& out, uint16_t rule) {
@@ -187,8 +219,8 @@ std::vector<Redaction> FindSecrets(std::string_view text) {
         if (rule.min_entropy > 0 && ShannonEntropy(value) < rule.min_entropy) continue;
         if (rule.id == "generic-api-key" && LooksLikeIdentifierPath(value)) continue;
         auto begin = static_cast<uint32_t>(line_start + (m.first - line.data()));
-        found.push_back({begin, begin + static_cast<uint32_t>(value.size()),
-                         static_cast<uint16_t>(r + 1)});
+        found.push_back(
+            {begin, begin + static_cast<uint32_t>(value.size()), static_cast<uint16_t>(r + 1)});
       }
     }
   }

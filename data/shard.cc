@@ -1,9 +1,9 @@
 #include "data/shard.h"
 
+#include <xxhash.h>
+
 #include <cstring>
 #include <string>
-
-#include <xxhash.h>
 
 #include "absl/strings/str_format.h"
 #include "core/status.h"
@@ -88,7 +88,8 @@ absl::StatusOr<ShardReader> ShardReader::Open(const std::filesystem::path& path)
   if (Get<uint32_t>(p + 12) != kHeaderSize) return corrupt("bad header size");
   uint64_t n = Get<uint64_t>(p + 16);
   uint64_t docs = Get<uint64_t>(p + 24);
-  if (n > size / 5 || docs > size / 8) return corrupt("token or document count larger than the file");
+  if (n > size / 5 || docs > size / 8)
+    return corrupt("token or document count larger than the file");
   uint64_t mask_offset = kHeaderSize + n * 4;
   uint64_t bounds_offset = Padded8(mask_offset + n);
   if (bounds_offset + (docs + 1) * 8 != size) {
@@ -96,7 +97,8 @@ absl::StatusOr<ShardReader> ShardReader::Open(const std::filesystem::path& path)
                                    bounds_offset + (docs + 1) * 8));
   }
   uint64_t checksum = Get<uint64_t>(p + 32);
-  if (XXH64(p + kHeaderSize, size - kHeaderSize, 0) != checksum) return corrupt("checksum mismatch");
+  if (XXH64(p + kHeaderSize, size - kHeaderSize, 0) != checksum)
+    return corrupt("checksum mismatch");
   ShardReader reader(std::move(file));
   p = reader.file_.data();
   reader.vocab_size_ = Get<uint32_t>(p + 40);
@@ -113,8 +115,8 @@ absl::StatusOr<ShardReader> ShardReader::Open(const std::filesystem::path& path)
   }
   for (int32_t t : reader.tokens_) {
     if (t < 0 || static_cast<uint32_t>(t) >= reader.vocab_size_) {
-      return corrupt(absl::StrFormat("token id %d outside the vocabulary [0, %d)", t,
-                                     reader.vocab_size_));
+      return corrupt(
+          absl::StrFormat("token id %d outside the vocabulary [0, %d)", t, reader.vocab_size_));
     }
   }
   for (uint8_t m : reader.mask_) {

@@ -47,7 +47,7 @@ struct TypeKind {
 };
 constexpr std::array kNodeKinds = {
     // functions / methods
-    TypeKind{"function_definition", SpanKind::kFunction},  // python, c, cpp
+    TypeKind{"function_definition", SpanKind::kFunction},   // python, c, cpp
     TypeKind{"function_declaration", SpanKind::kFunction},  // js, ts, go
     TypeKind{"method_declaration", SpanKind::kFunction},    // java, go
     TypeKind{"method_definition", SpanKind::kFunction},     // js, ts
@@ -61,8 +61,7 @@ constexpr std::array kNodeKinds = {
     // statements
     TypeKind{"expression_statement", SpanKind::kStatement},
     TypeKind{"return_statement", SpanKind::kStatement},
-    TypeKind{"if_statement", SpanKind::kStatement},
-    TypeKind{"for_statement", SpanKind::kStatement},
+    TypeKind{"if_statement", SpanKind::kStatement}, TypeKind{"for_statement", SpanKind::kStatement},
     TypeKind{"while_statement", SpanKind::kStatement},
     TypeKind{"declaration", SpanKind::kStatement},                 // c, cpp
     TypeKind{"local_variable_declaration", SpanKind::kStatement},  // java
@@ -71,13 +70,13 @@ constexpr std::array kNodeKinds = {
     TypeKind{"short_var_declaration", SpanKind::kStatement},       // go
     TypeKind{"assignment", SpanKind::kStatement},                  // python
     // expressions
-    TypeKind{"call_expression", SpanKind::kExpression},   // c, cpp, js, ts, go, rust
-    TypeKind{"call", SpanKind::kExpression},              // python
+    TypeKind{"call_expression", SpanKind::kExpression},    // c, cpp, js, ts, go, rust
+    TypeKind{"call", SpanKind::kExpression},               // python
     TypeKind{"method_invocation", SpanKind::kExpression},  // java
     TypeKind{"binary_expression", SpanKind::kExpression},
-    TypeKind{"binary_operator", SpanKind::kExpression},      // python
-    TypeKind{"comparison_operator", SpanKind::kExpression},  // python
-    TypeKind{"boolean_operator", SpanKind::kExpression},     // python
+    TypeKind{"binary_operator", SpanKind::kExpression},             // python
+    TypeKind{"comparison_operator", SpanKind::kExpression},         // python
+    TypeKind{"boolean_operator", SpanKind::kExpression},            // python
     TypeKind{"object_creation_expression", SpanKind::kExpression},  // java
     TypeKind{"new_expression", SpanKind::kExpression},              // js, ts, cpp
     // argument lists
@@ -99,11 +98,16 @@ bool KindOf(std::string_view type, SpanKind& kind) {
 
 std::string_view SpanKindName(SpanKind kind) {
   switch (kind) {
-    case SpanKind::kFunction: return "function";
-    case SpanKind::kBlock: return "block";
-    case SpanKind::kStatement: return "statement";
-    case SpanKind::kExpression: return "expression";
-    case SpanKind::kArguments: return "arguments";
+    case SpanKind::kFunction:
+      return "function";
+    case SpanKind::kBlock:
+      return "block";
+    case SpanKind::kStatement:
+      return "statement";
+    case SpanKind::kExpression:
+      return "expression";
+    case SpanKind::kArguments:
+      return "arguments";
   }
   return "unknown";
 }
@@ -115,20 +119,22 @@ absl::StatusOr<std::vector<SyntaxSpan>> FindSyntaxSpans(std::string_view languag
                                                         uint32_t max_bytes) {
   const TSLanguage* grammar = GrammarFor(language);
   if (grammar == nullptr) {
-    return absl::FailedPreconditionError(absl::StrFormat("no tree-sitter grammar for '%s'", language));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("no tree-sitter grammar for '%s'", language));
   }
   internal::TsParserPtr parser(ts_parser_new());
   if (!ts_parser_set_language(parser.get(), grammar)) {
-    return absl::InternalError(absl::StrFormat(
-        "tree-sitter grammar for '%s' has ABI %d, the library accepts %d..%d", language,
-        ts_language_version(grammar), TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION,
-        TREE_SITTER_LANGUAGE_VERSION));
+    return absl::InternalError(
+        absl::StrFormat("tree-sitter grammar for '%s' has ABI %d, the library accepts %d..%d",
+                        language, ts_language_version(grammar),
+                        TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION, TREE_SITTER_LANGUAGE_VERSION));
   }
   ts_parser_set_timeout_micros(parser.get(), kParseTimeoutMicros);
   internal::TsTreePtr tree(ts_parser_parse_string(parser.get(), nullptr, text.data(),
                                                   static_cast<uint32_t>(text.size())));
   if (tree == nullptr) {
-    return absl::DeadlineExceededError(absl::StrFormat("tree-sitter parse of %s text timed out", language));
+    return absl::DeadlineExceededError(
+        absl::StrFormat("tree-sitter parse of %s text timed out", language));
   }
   std::vector<SyntaxSpan> spans;
   TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree.get()));
@@ -139,8 +145,7 @@ absl::StatusOr<std::vector<SyntaxSpan>> FindSyntaxSpans(std::string_view languag
     uint32_t begin = ts_node_start_byte(node), end = ts_node_end_byte(node);
     bool descend = end - begin >= min_bytes;
     SpanKind kind;
-    if (descend && end - begin <= max_bytes && !ts_node_has_error(node) &&
-        ts_node_is_named(node) &&
+    if (descend && end - begin <= max_bytes && !ts_node_has_error(node) && ts_node_is_named(node) &&
         KindOf(ts_node_type(node), kind)) {
       spans.push_back({begin, end, kind});
     }

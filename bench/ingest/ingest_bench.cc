@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   for (int i = 4; i < argc; ++i) overrides.push_back(std::string("ingest.") + argv[i]);
   auto config = tune::core::Config::Parse("", "command line", overrides);
-  absl::Status parsed = config.ok() ? tune::data::ParseIngestConfig(*config, options) : config.status();
+  absl::Status parsed =
+      config.ok() ? tune::data::ParseIngestConfig(*config, options) : config.status();
   if (!parsed.ok()) {
     std::fprintf(stderr, "%s\n", std::string(parsed.message()).c_str());
     return 2;
@@ -90,17 +91,22 @@ int main(int argc, char** argv) {
     return 1;
   }
   double mb = static_cast<double>(bytes) / 1e6;
-  std::printf("repo: %s, %zu files, %.1f MB of blobs; %d threads\n", repo.c_str(), files->size(), mb,
-              threads);
+  std::printf("repo: %s, %zu files, %.1f MB of blobs; %d threads\n", repo.c_str(), files->size(),
+              mb, threads);
   std::printf("git archive | wc -c : %7.2f s  %8.1f MB/s\n", floor, mb / floor);
-  std::printf("tune ingest         : %7.2f s  %8.1f MB/s  (%llu files kept, %llu train + %llu eval tokens)\n",
-              tune_s, mb / tune_s, static_cast<unsigned long long>(result->files_kept),
-              static_cast<unsigned long long>(result->train_tokens),
-              static_cast<unsigned long long>(result->eval_tokens));
-  std::printf("  of which mining (read, filter, secrets, MinHash): %.2f s; samples + shards: %.2f s\n",
-              result->mine_seconds, result->sample_seconds);
+  std::printf(
+      "tune ingest         : %7.2f s  %8.1f MB/s  (%llu files kept, %llu train + %llu eval "
+      "tokens)\n",
+      tune_s, mb / tune_s, static_cast<unsigned long long>(result->files_kept),
+      static_cast<unsigned long long>(result->train_tokens),
+      static_cast<unsigned long long>(result->eval_tokens));
+  std::printf(
+      "  of which mining (read, filter, secrets, MinHash): %.2f s; samples + shards: %.2f s\n",
+      result->mine_seconds, result->sample_seconds);
   std::printf("ratio tune / floor  : %.2fx wall (goal <= 3x)\n", tune_s / floor);
-  std::printf("tune CPU time       : %7.2f s = %.2f s per thread; ratio %.2fx if the %d threads ran unshared\n",
-              tune_cpu, tune_cpu / threads, tune_cpu / threads / floor, threads);
+  std::printf(
+      "tune CPU time       : %7.2f s = %.2f s per thread; ratio %.2fx if the %d threads ran "
+      "unshared\n",
+      tune_cpu, tune_cpu / threads, tune_cpu / threads / floor, threads);
   return 0;
 }

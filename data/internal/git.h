@@ -31,7 +31,8 @@ using DiffPtr = GitPtr<git_diff, git_diff_free>;
 // Status from the last libgit2 error: "<what>: <libgit2 message>".
 inline absl::Status GitError(absl::StatusCode code, std::string_view what) {
   const git_error* e = git_error_last();
-  return absl::Status(code, absl::StrFormat("%s: %s", what, e != nullptr ? e->message : "unknown libgit2 error"));
+  return absl::Status(
+      code, absl::StrFormat("%s: %s", what, e != nullptr ? e->message : "unknown libgit2 error"));
 }
 
 }  // namespace tune::data::internal

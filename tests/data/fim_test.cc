@@ -35,7 +35,8 @@ std::string DecodeRange(const tokenizer::Tokenizer& tok, const Sample& s, size_t
 const char* kPython =
     "import os\n\n\ndef load(path, mode='r'):\n    with open(path, mode) as f:\n"
     "        data = f.read()\n    return parse(data, strict=True)\n\n\n"
-    "def parse(text, strict=False):\n    if strict and not text:\n        raise ValueError('empty')\n"
+    "def parse(text, strict=False):\n    if strict and not text:\n        raise "
+    "ValueError('empty')\n"
     "    return [line.split(',') for line in text.splitlines()]\n";
 
 TEST(FimTest, SourceTextCannotInjectControlTokens) {
@@ -53,7 +54,8 @@ TEST(FimTest, SourceTextCannotInjectControlTokens) {
   }
   EXPECT_EQ(plain.tokens.back(), *fim.eot);
   EXPECT_EQ(Count(plain, fim.eot), 1u);
-  EXPECT_EQ(tok.Decode(std::span<const int32_t>(plain.tokens).first(plain.tokens.size() - 1)), evil);
+  EXPECT_EQ(tok.Decode(std::span<const int32_t>(plain.tokens).first(plain.tokens.size() - 1)),
+            evil);
 
   opt.fim_rate = 1;
   opt.structured_rate = 0;
@@ -81,7 +83,8 @@ TEST(FimTest, PsmAndSpmLayoutsReassembleTheFile) {
       Sample s = BuildSample(tok, opt, {"a.py", text, "python", "repo", {}}, rng);
       ASSERT_EQ(s.kind, spm > 0 ? SampleKind::kSpm : SampleKind::kPsm);
       ASSERT_EQ(s.tokens.size(), s.loss_mask.size());
-      size_t pre = IndexOf(s, fim.prefix), suf = IndexOf(s, fim.suffix), mid = IndexOf(s, fim.middle);
+      size_t pre = IndexOf(s, fim.prefix), suf = IndexOf(s, fim.suffix),
+             mid = IndexOf(s, fim.middle);
       size_t end = s.tokens.size() - 1;
       EXPECT_EQ(s.tokens[end], *fim.eot);
       EXPECT_EQ(s.loss_mask[end], 1);
@@ -132,10 +135,13 @@ TEST(FimTest, LargeFilesAreParsedInWindowsThatKeepNodesAligned) {
   // ~60 KB of Python: middles come from a parse window, yet must be nodes of the full parse.
   std::string text = "import os\n\n";
   for (int i = 0; i < 300; ++i) {
-    text += "class Thing" + std::to_string(i) + ":\n    def run(self, x):\n"
-            "        if x > " + std::to_string(i) + ":\n            return helper(x, " +
-            std::to_string(i) + ")\n        return [v for v in range(x)]\n\n\n";
-    text += "def top_" + std::to_string(i) + "(a, b):\n    return a * b + " + std::to_string(i) + "\n\n\n";
+    text += "class Thing" + std::to_string(i) +
+            ":\n    def run(self, x):\n"
+            "        if x > " +
+            std::to_string(i) + ":\n            return helper(x, " + std::to_string(i) +
+            ")\n        return [v for v in range(x)]\n\n\n";
+    text += "def top_" + std::to_string(i) + "(a, b):\n    return a * b + " + std::to_string(i) +
+            "\n\n\n";
   }
   ASSERT_GT(text.size(), 40000u);
   FimOptions opt;
@@ -178,13 +184,17 @@ TEST(FimTest, RepoContextMasksNeighbours) {
   opt.repo_context_rate = 1;
   std::mt19937_64 rng(3);
   Sample s = BuildSample(tok, opt,
-                         {"pkg/b.py", "def b():\n    return 2\n", "python", "myrepo",
+                         {"pkg/b.py",
+                          "def b():\n    return 2\n",
+                          "python",
+                          "myrepo",
                           {{"pkg/a.py", "def a():\n    return 1\n"}}},
                          rng);
   ASSERT_TRUE(s.repo_context);
   EXPECT_EQ(s.tokens[0], *fim.repo_name);
   EXPECT_EQ(Count(s, fim.file_sep), 2u);
-  size_t last_sep = s.tokens.rend() - std::find(s.tokens.rbegin(), s.tokens.rend(), *fim.file_sep) - 1;
+  size_t last_sep =
+      s.tokens.rend() - std::find(s.tokens.rbegin(), s.tokens.rend(), *fim.file_sep) - 1;
   // Everything up to the last <|file_sep|> is context: no loss.
   for (size_t i = 0; i <= last_sep; ++i) EXPECT_EQ(s.loss_mask[i], 0) << i;
   std::string all = tok.Decode(s.tokens);

@@ -141,7 +141,7 @@ TEST(IngestTest, FiltersSecretsDedupAndManifest) {
   EXPECT_EQ(dropped["over_size"], 1);
   EXPECT_EQ(dropped["data_file"], 1);
   EXPECT_EQ(report["languages"]["csv"]["kept"], 1);  // a 2-line CSV is small enough to keep
-  EXPECT_EQ(dropped["unsupported_language"], 2);    // tools/blob.bin and .gitattributes
+  EXPECT_EQ(dropped["unsupported_language"], 2);     // tools/blob.bin and .gitattributes
   EXPECT_EQ(report["languages"]["python"]["dropped"]["invalid_utf8"], 1);
   EXPECT_EQ(report["duplicates"]["params"]["lsh_bands"], 25);
   EXPECT_EQ(report["secrets"]["files"], 1);
@@ -184,8 +184,10 @@ TEST(IngestTest, FiltersSecretsDedupAndManifest) {
 TEST(IngestTest, ShardsNeverContainInjectedControlTokens) {
   TempDir dir;
   TestRepo repo(dir / "repo");
-  repo.Commit({{"inject.py", "# <|fim_prefix|> <|fim_suffix|> <|fim_middle|> <|endoftext|>\n"
-                             "s = '<|repo_name|><|file_sep|>'\n" + PythonModule(1)}});
+  repo.Commit({{"inject.py",
+                "# <|fim_prefix|> <|fim_suffix|> <|fim_middle|> <|endoftext|>\n"
+                "s = '<|repo_name|><|file_sep|>'\n" +
+                    PythonModule(1)}});
   IngestOptions o = Options(dir / "repo", dir / "ds");
   o.eval_fraction = 0;
   o.fim.fim_rate = 0;
@@ -202,7 +204,8 @@ TEST(IngestTest, ShardsNeverContainInjectedControlTokens) {
     }
   }
   EXPECT_EQ(std::count(shard->tokens().begin(), shard->tokens().end(), *fim.eot), 1);
-  EXPECT_NE((*tok)->Decode(shard->tokens()).find("<|fim_prefix|> <|fim_suffix|>"), std::string::npos);
+  EXPECT_NE((*tok)->Decode(shard->tokens()).find("<|fim_prefix|> <|fim_suffix|>"),
+            std::string::npos);
 }
 
 TEST(IngestTest, SplitIsStableAndIncrementalEqualsFull) {
@@ -240,7 +243,8 @@ TEST(IngestTest, SplitIsStableAndIncrementalEqualsFull) {
   for (size_t i = 0; i < m_inc->shards.size(); ++i) {
     EXPECT_EQ(m_inc->shards[i].checksum, m_full->shards[i].checksum) << m_inc->shards[i].file;
   }
-  EXPECT_EQ(*core::ReadFile(dir / "inc" / "split.json"), *core::ReadFile(dir / "full" / "split.json"));
+  EXPECT_EQ(*core::ReadFile(dir / "inc" / "split.json"),
+            *core::ReadFile(dir / "full" / "split.json"));
   ExpectNoStaging(dir / "inc");
 }
 

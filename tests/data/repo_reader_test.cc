@@ -16,12 +16,13 @@ using ::tune::testing::TestRepo;
 TEST(RepoReaderTest, ListsTreeFromObjectDatabaseOnly) {
   TempDir dir;
   TestRepo repo(dir.path() / "r");
-  std::string c1 = repo.Commit({{"src/a.py", "print(1)\n"},
-                               {"gen/out.c", "int x;\n"},
-                               {"lib/ext.js", "x()\n"},
-                               {".gitattributes", "gen/** linguist-generated\nlib/ linguist-vendored\n"},
-                               {"lib/.gitattributes", "keep.js -linguist-vendored\n"},
-                               {"lib/keep.js", "y()\n"}});
+  std::string c1 =
+      repo.Commit({{"src/a.py", "print(1)\n"},
+                   {"gen/out.c", "int x;\n"},
+                   {"lib/ext.js", "x()\n"},
+                   {".gitattributes", "gen/** linguist-generated\nlib/ linguist-vendored\n"},
+                   {"lib/.gitattributes", "keep.js -linguist-vendored\n"},
+                   {"lib/keep.js", "y()\n"}});
   // Untracked and ignored files in the work tree must never appear.
   ::tune::testing::WriteTestFile(dir.path() / "r" / "untracked.py", "secret\n");
   auto reader = RepoReader::Open(dir.path() / "r");

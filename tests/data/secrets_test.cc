@@ -29,7 +29,8 @@ std::vector<Planted> PlantedSecrets() {
       {"password-assignment", "password = \"S3cr3t-Passw0rd-2024!\"\n", "S3cr3t-Passw0rd-2024!"},
       {"generic-api-key", "api_key = \"9fX2kLq8RzT4vWm7NpB3cYd6\"\n", "9fX2kLq8RzT4vWm7NpB3cYd6"},
       {"jwt",
-       "auth = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ."
+       "auth = "
+       "'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ."
        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'\n",
        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"},
   };
@@ -42,8 +43,8 @@ TEST(SecretsTest, EveryPlantedSecretIsRedactedByItsRule) {
     std::string redacted = ApplyRedactions(p.line, found);
     EXPECT_EQ(redacted.find(p.secret), std::string::npos) << p.rule << ": " << redacted;
     bool rule_hit = false;
-    for (const Redaction& r : found) rule_hit |= SecretRuleIds()[r.rule] == p.rule ||
-                                                 SecretRuleIds()[r.rule] == "generic-api-key";
+    for (const Redaction& r : found)
+      rule_hit |= SecretRuleIds()[r.rule] == p.rule || SecretRuleIds()[r.rule] == "generic-api-key";
     EXPECT_TRUE(rule_hit) << p.rule;
   }
 }
@@ -60,7 +61,9 @@ TEST(SecretsTest, PrivateKeyBlockBecomesOnePlaceholder) {
 
 TEST(SecretsTest, FindsAssignmentsInsideEscapedStringLiterals) {
   // Source that embeds config text as an escaped literal, e.g. a test fixture in C++.
-  std::string line = "  cfg(\"password = \\\"Hunter2-Hunter2\\\"\"); auth(\"token=\\\"9fX2kLq8RzT4vWm7NpB3\\\"\");\n";
+  std::string line =
+      "  cfg(\"password = \\\"Hunter2-Hunter2\\\"\"); "
+      "auth(\"token=\\\"9fX2kLq8RzT4vWm7NpB3\\\"\");\n";
   std::string redacted = ApplyRedactions(line, FindSecrets(line));
   EXPECT_EQ(redacted.find("Hunter2-Hunter2"), std::string::npos) << redacted;
   EXPECT_EQ(redacted.find("9fX2kLq8RzT4vWm7NpB3"), std::string::npos) << redacted;

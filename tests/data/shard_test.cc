@@ -45,7 +45,8 @@ TEST(ShardTest, WriterRejectsBadDocuments) {
 TEST(ShardTest, ReaderRejectsCorruptionTruncationAndOtherVersions) {
   TempDir dir;
   ShardWriter writer(50);
-  ASSERT_TRUE(writer.AddDocument(std::vector<int32_t>{1, 2, 3}, std::vector<uint8_t>{1, 1, 1}).ok());
+  ASSERT_TRUE(
+      writer.AddDocument(std::vector<int32_t>{1, 2, 3}, std::vector<uint8_t>{1, 1, 1}).ok());
   ASSERT_TRUE(writer.Write(dir / "s.tshard").ok());
   std::string bytes = *core::ReadFile(dir / "s.tshard");
 

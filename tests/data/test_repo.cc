@@ -29,11 +29,13 @@ git_oid WriteTree(git_repository* repo, const std::map<std::string, std::string>
     }
     git_oid blob;
     Check(git_blob_create_from_buffer(&blob, repo, contents.data(), contents.size()), "blob");
-    Check(git_treebuilder_insert(nullptr, builder, path.c_str(), &blob, GIT_FILEMODE_BLOB), "insert");
+    Check(git_treebuilder_insert(nullptr, builder, path.c_str(), &blob, GIT_FILEMODE_BLOB),
+          "insert");
   }
   for (const auto& [dir, sub] : subdirs) {
     git_oid tree = WriteTree(repo, sub);
-    Check(git_treebuilder_insert(nullptr, builder, dir.c_str(), &tree, GIT_FILEMODE_TREE), "insert");
+    Check(git_treebuilder_insert(nullptr, builder, dir.c_str(), &tree, GIT_FILEMODE_TREE),
+          "insert");
   }
   git_oid id;
   Check(git_treebuilder_write(&id, builder), "tree write");
