@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <ctime>
+#include <future>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -319,15 +320,16 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "'%s' exists and is not a tune dataset; hint: pass a new --out directory", out.string()));
   }
-  auto tok_or = tokenizer::Tokenizer::Load(options.tokenizer);
-  if (!tok_or.ok()) return core::Annotate(tok_or.status(), "loading ingest.tokenizer");
-  const tokenizer::Tokenizer& tok = **tok_or;
-  if (options.fim.fim_rate > 0 && !tok.fim().available() && !options.allow_missing_fim_tokens) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "tokenizer '%s' has no FIM tokens but ingest.fim_rate is %g; hint: set ingest.fim_rate = 0 "
-        "or ingest.allow_missing_fim_tokens = true (plain samples, counted in the report)",
-        options.tokenizer.string(), options.fim.fim_rate));
+  if (!fs::exists(options.tokenizer)) {
+    return absl::NotFoundError(absl::StrFormat(
+        "tokenizer '%s' not found; hint: set ingest.tokenizer or --tokenizer to a tokenizer.json, "
+        "tokenizer.model or model directory",
+        options.tokenizer.string()));
   }
+  // Loading a large tokenizer.json takes about a second on one core: it overlaps with the git
+  // walk and the mining, and is joined before anything is written.
+  std::future<absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>>> tok_future = std::async(
+      std::launch::async, [&options] { return tokenizer::Tokenizer::Load(options.tokenizer); });
 
   TUNE_ASSIGN_OR_RETURN(std::unique_ptr<RepoReader> repo, RepoReader::Open(options.repo));
   TUNE_ASSIGN_OR_RETURN(std::string commit, repo->ResolveCommit(options.rev));
@@ -533,6 +535,15 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   // Held-out paths of the previous dataset stay held out even while absent from this tree.
   split.held_out.insert(previous_split.held_out.begin(), previous_split.held_out.end());
 
+  auto tok_or = tok_future.get();
+  if (!tok_or.ok()) return core::Annotate(tok_or.status(), "loading ingest.tokenizer");
+  const tokenizer::Tokenizer& tok = **tok_or;
+  if (options.fim.fim_rate > 0 && !tok.fim().available() && !options.allow_missing_fim_tokens) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "tokenizer '%s' has no FIM tokens but ingest.fim_rate is %g; hint: set ingest.fim_rate = 0 "
+        "or ingest.allow_missing_fim_tokens = true (plain samples, counted in the report)",
+        options.tokenizer.string(), options.fim.fim_rate));
+  }
   double mine_seconds = SecondsSince(mine_start);
   auto sample_start = std::chrono::steady_clock::now();
   TUNE_ASSIGN_OR_RETURN(StagingDir staging, StagingDir::Create(out));

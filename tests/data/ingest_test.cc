@@ -401,6 +401,13 @@ TEST(IngestTest, BadInputsFailCleanly) {
   EXPECT_EQ(RunIngest(bad_rev).status().code(), absl::StatusCode::kInvalidArgument);
   ExpectNothingLeft(dir / "ds");
 
+  IngestOptions no_tokenizer = Options(dir / "repo", dir / "ds");
+  no_tokenizer.tokenizer = dir / "missing" / "tokenizer.json";
+  auto missing = RunIngest(no_tokenizer);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("tokenizer"), std::string::npos);
+  ExpectNothingLeft(dir / "ds");
+
   // An existing directory that is not a dataset is never replaced.
   ::tune::testing::WriteTestFile(dir / "mine" / "notes.txt", "keep me");
   auto clobber = RunIngest(Options(dir / "repo", dir / "mine"));
