@@ -437,10 +437,13 @@ TEST(IngestTest, DiskFullLeavesNoPartialDataset) {
   if (mount("tmpfs", small.c_str(), "tmpfs", 0, "size=16k") != 0) {
     GTEST_SKIP() << "cannot mount a small tmpfs here (not root)";
   }
+  struct Unmount {
+    fs::path path;
+    ~Unmount() { umount(path.c_str()); }
+  } unmount{small};
   auto r = RunIngest(Options(dir / "repo", small / "ds"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   ExpectNothingLeft(small / "ds");
-  umount(small.c_str());
 }
 
 TEST(IngestConfigTest, ReadsKeysAndRejectsUnknownOnes) {
