@@ -338,6 +338,8 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   if (repo_name.empty()) {
     fs::path p = fs::path(repo_abs);
     repo_name = (p.has_filename() ? p.filename() : p.parent_path().filename()).string();
+    // A bare repository "name.git" is called "name".
+    if (repo_name.size() > 4 && repo_name.ends_with(".git")) repo_name.resize(repo_name.size() - 4);
   }
 
   // Files: the tree of `rev`, plus older blobs of the same paths in history mode.

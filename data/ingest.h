@@ -29,7 +29,7 @@ struct IngestOptions {
   std::string rev = "HEAD";
   std::filesystem::path out;
   std::filesystem::path tokenizer;  // tokenizer.json, tokenizer.model or a model directory
-  std::string repo_name;            // for <|repo_name|>; default: the repository directory name
+  std::string repo_name;  // for <|repo_name|>; default: the repository directory name without .git
 
   FilterOptions filters;
   bool near_dedup = true;

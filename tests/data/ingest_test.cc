@@ -348,6 +348,19 @@ TEST(IngestTest, HeldOutNearCopiesOfTrainingFilesAreDropped) {
   EXPECT_EQ(ReadSplit(dir / "ds")->held_out, (std::set<std::string>{"z_copy_of_m3.py"}));
 }
 
+TEST(IngestTest, BareRepositoryAndRepoContextName) {
+  TempDir dir;
+  TestRepo repo(dir / "proj.git", /*bare=*/true);
+  repo.Commit({{"pkg/a.py", PythonModule(1)}, {"pkg/b.py", PythonModule(2)}});
+  IngestOptions o = Options(dir / "proj.git", dir / "ds");
+  o.eval_fraction = 0;
+  o.fim.repo_context_rate = 1;
+  ASSERT_TRUE(RunIngest(o).ok());
+  EXPECT_EQ(ReadManifest(dir / "ds")->repo_name, "proj");
+  std::string text = DecodeAll(dir / "ds");
+  EXPECT_NE(text.find("<|repo_name|>proj\n<|file_sep|>pkg/"), std::string::npos) << text.substr(0, 200);
+}
+
 TEST(IngestTest, HistoryModeMinesOlderVersions) {
   TempDir dir;
   TestRepo repo(dir / "repo");
