@@ -9,6 +9,9 @@
 
 namespace tune::cli {
 
+// `tune ingest`: mine a git repository into a dataset of token shards.
+void RegisterIngestCommand(CLI::App& app, absl::Status& result);
+
 // `tune train`: LoRA/QLoRA fine-tuning. argv is kept so that --nproc can re-run the command.
 void RegisterTrainCommand(CLI::App& app, int argc, char** argv, absl::Status& result);
 
@@ -17,5 +20,11 @@ void RegisterDebugCommand(CLI::App& app, absl::Status& result);
 
 // `tune debug logits` and `tune debug generate`: run a Hugging Face model directory.
 void RegisterDebugModelCommands(CLI::App& debug, absl::Status& result);
+
+// `tune debug tokenize`: text <-> token ids with a model's tokenizer.
+void RegisterDebugTokenizeCommand(CLI::App& debug, absl::Status& result);
+
+// `tune debug shards`: print the documents of a dataset's token shards.
+void RegisterDebugShardsCommand(CLI::App& debug, absl::Status& result);
 
 }  // namespace tune::cli

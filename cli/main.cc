@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tune ") + TUNE_VERSION);
   app.require_subcommand(1);
   absl::Status result;
+  tune::cli::RegisterIngestCommand(app, result);
   tune::cli::RegisterTrainCommand(app, argc, argv, result);
   tune::cli::RegisterDebugCommand(app, result);
   try {

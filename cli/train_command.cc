@@ -51,11 +51,15 @@ absl::Status RunTrain(const TrainFlags& f) {
   request.out = f.out;
   request.resume = f.resume;
   TUNE_ASSIGN_OR_RETURN(train::TrainReport report, train::RunTraining(request));
+  std::string eval;
+  if (report.final_eval_loss) {
+    eval = report.initial_eval_loss
+               ? absl::StrFormat(", held-out loss %.4f -> %.4f", *report.initial_eval_loss, *report.final_eval_loss)
+               : absl::StrFormat(", held-out loss %.4f", *report.final_eval_loss);
+  }
   std::fprintf(stderr, "trained %lld steps on %lld tokens; final loss %.4f%s; adapter in %s\n",
                static_cast<long long>(report.steps), static_cast<long long>(report.tokens),
-               report.final_loss,
-               report.final_eval_loss ? absl::StrFormat(", held-out loss %.4f", *report.final_eval_loss).c_str() : "",
-               f.out.c_str());
+               report.final_loss, eval.c_str(), f.out.c_str());
   return absl::OkStatus();
 }
 

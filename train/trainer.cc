@@ -65,7 +65,7 @@ struct StepResult {
   int64_t targets = 0;
 };
 
-// Mean loss over `batches` eval micro-batches (no gradients), or nullopt without eval data.
+// Mean loss over the first `batches` eval micro-batches, without gradients.
 double Evaluate(const model::Transformer& model, Batcher& eval, int64_t batches, int64_t chunk) {
   at::NoGradGuard no_grad;
   eval.Seek({});
@@ -207,6 +207,13 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
   }
   StopSignals signals;
   TrainReport report;
+  if (has_eval && start_step == 0) {
+    // The untrained baseline, so the metrics show what training changed.
+    model.set_training(false);
+    report.initial_eval_loss = Evaluate(model, *eval, r.train.eval_batches, r.train.loss_chunk);
+    model.set_training(true);
+    if (writer) metrics->Write({{"step", 0}, {"eval_loss", *report.initial_eval_loss}});
+  }
   const auto t0 = std::chrono::steady_clock::now();
   int64_t tokens_this_run = 0;
   for (int64_t step = start_step; step < r.train.steps; ++step) {

@@ -35,6 +35,7 @@ struct TrainRequest {
 struct TrainReport {
   int64_t steps = 0;
   double final_loss = 0;                 // mean train loss of the last step
+  std::optional<double> initial_eval_loss;  // before the first step (fresh runs only)
   std::optional<double> final_eval_loss;
   int64_t tokens = 0;                    // target tokens trained on (all processes)
 };

@@ -82,11 +82,13 @@ TEST_F(TrainerTest, QloraTrainingLowersHeldOutLossAndWritesAPeftAdapter) {
   auto report = RunTraining(r);
   ASSERT_TRUE(report.ok()) << report.status();
   std::vector<nlohmann::json> m = Metrics(out.path());
-  ASSERT_EQ(m.size(), 60u);
-  for (const auto& line : m) EXPECT_GT(line["grad_norm"].get<double>(), 0.0) << line.dump();
+  ASSERT_EQ(m.size(), 61u);  // the untrained baseline at step 0, then every step
+  EXPECT_EQ(m.front()["step"], 0);
+  for (size_t i = 1; i < m.size(); ++i) EXPECT_GT(m[i]["grad_norm"].get<double>(), 0.0) << m[i].dump();
   const double first_eval = m.front()["eval_loss"], last_eval = m.back()["eval_loss"];
   EXPECT_LT(last_eval, first_eval - 0.5) << first_eval << " -> " << last_eval;
-  EXPECT_LT(m.back()["loss"].get<double>(), m.front()["loss"].get<double>());
+  EXPECT_LT(m.back()["loss"].get<double>(), m[1]["loss"].get<double>());
+  EXPECT_EQ(report->initial_eval_loss, first_eval);
   EXPECT_EQ(report->final_eval_loss, last_eval);
   // The adapter is a PEFT directory that tune reads back (and HF PEFT would).
   auto adapter = model::LoraAdapter::Load(out.path(), at::kFloat);
@@ -121,7 +123,11 @@ TEST_F(TrainerTest, ResumeFromAnEarlierCheckpointReproducesTheRunExactly) {
   ASSERT_TRUE(RunTraining(r).ok());
   std::vector<nlohmann::json> resumed = Metrics(out.path());
   ASSERT_EQ(resumed.size(), full.size());
-  for (size_t i = 0; i < full.size(); ++i) EXPECT_EQ(resumed[i]["loss"], full[i]["loss"]) << "step " << i + 1;
+  for (size_t i = 0; i < full.size(); ++i) {
+    for (const char* key : {"step", "loss", "eval_loss", "lr", "grad_norm"}) {
+      EXPECT_EQ(resumed[i].value(key, -1.0), full[i].value(key, -1.0)) << key << " in line " << i;
+    }
+  }
   EXPECT_TRUE(at::equal(AdapterTensor(out.path(), name), full_a));
 }
 
@@ -195,7 +201,7 @@ TEST_F(TrainerTest, KillNineThenResumeEndsWithTheUninterruptedLoss) {
   resume.push_back("--resume");
   ASSERT_EQ(Wait(Spawn(resume)), 0);
   EXPECT_EQ(Metrics(killed.path()).back()["loss"], Metrics(reference.path()).back()["loss"]);
-  EXPECT_EQ(Metrics(killed.path()).size(), 40u);
+  EXPECT_EQ(Metrics(killed.path()).size(), Metrics(reference.path()).size());
 }
 
 TEST_F(TrainerTest, SigintSavesACheckpointAndExits130) {
