@@ -1,6 +1,7 @@
 #include "cli/config_flags.h"
 
 #include "core/status.h"
+#include "data/ingest.h"
 #include "model/model_options.h"
 #include "train/train_options.h"
 
@@ -17,10 +18,12 @@ absl::StatusOr<std::optional<core::Config>> LoadConfigFlags(const ConfigFlags& f
       flags.path.empty() ? core::Config::Parse("", "--set", flags.overrides)
                          : core::Config::Load(flags.path, flags.overrides);
   if (!config.ok()) return config.status();
-  TUNE_RETURN_IF_ERROR(config->CheckSections({"model", "lora", "train"}));
+  TUNE_RETURN_IF_ERROR(config->CheckSections({"model", "lora", "ingest", "train"}));
   TUNE_RETURN_IF_ERROR(model::ParseModelOptions(*config).status());
   TUNE_RETURN_IF_ERROR(model::ParseLoraOptions(*config).status());
   TUNE_RETURN_IF_ERROR(train::ParseTrainOptions(*config).status());
+  data::IngestOptions ingest;
+  TUNE_RETURN_IF_ERROR(data::ParseIngestConfig(*config, ingest));
   return std::optional<core::Config>(std::move(config).value());
 }
 

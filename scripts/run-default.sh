@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # README set-up command 1: install dependencies, build `tune`, and run the main job on the
-# embedded default. The pipeline is being built issue by issue; this runs every stage that
-# exists today and says which stages are still to come.
+# embedded default: mine this repository with the tiny model's tokenizer, QLoRA-train the tiny
+# llama model on it, and complete a prompt with the trained adapter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 TUNE_TARGET=tune ./scripts/build.sh
 tune=./build/cli/tune
 model=../shared/fixtures/hf-reference/tiny-llama
-echo "== tune debug generate: greedy decoding with the tiny llama model"
-"$tune" debug generate --config configs/tiny.toml --model "$model" --ids 394,201,227,468,106,365,335,362 --max-new 16
-echo "== tune debug generate: the same with its LoRA adapter merged"
-"$tune" debug generate --config configs/tiny.toml --model "$model" --adapter "$model/adapter" --merge \
-  --ids 394,201,227,468,106,365,335,362 --max-new 16
-echo "Not yet available: tune ingest, train, export, serve (see docs/status.md)."
+work=${TUNE_WORK_DIR:-build/default-run}
+mkdir -p "$work"
+echo "== tune ingest: this repository -> $work/dataset"
+"$tune" ingest --repo . --config configs/tiny.toml --tokenizer "$model/tokenizer.model" --out "$work/dataset" --quiet
+echo "== tune train: QLoRA on the tiny llama model -> $work/adapter"
+"$tune" train --config configs/tiny.toml --base "$model" --data "$work/dataset" --out "$work/adapter"
+echo "== tune debug generate: complete \"int main(\" with the trained adapter"
+ids=$("$tune" debug tokenize --tokenizer "$model/tokenizer.model" --text "int main(")
+ids=${ids#[}; ids=${ids%]}
+out=$("$tune" debug generate --config configs/tiny.toml --model "$model" --adapter "$work/adapter" --ids "$ids" --max-new 24)
+echo "ids: $out"
+echo "text: $("$tune" debug tokenize --tokenizer "$model/tokenizer.model" --decode --text "$out")"
+echo "Still to come: tune export, serve, complete, eval, retrain (docs/status.md)."
