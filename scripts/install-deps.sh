@@ -25,3 +25,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The tree-sitter grammars `tune ingest` compiles in (pinned npm packages, not committed).
+"$(dirname "$0")/fetch-grammars.sh"
