@@ -15,6 +15,9 @@ void RegisterIngestCommand(CLI::App& app, absl::Status& result);
 // `tune train`: LoRA/QLoRA fine-tuning. argv is kept so that --nproc can re-run the command.
 void RegisterTrainCommand(CLI::App& app, int argc, char** argv, absl::Status& result);
 
+// `tune export`: GGUF (adapter merged) + Ollama Modelfile, or the adapter alone.
+void RegisterExportCommand(CLI::App& app, absl::Status& result);
+
 // `tune debug ...`: inspection tools (logits, generate, tokenize, ...).
 void RegisterDebugCommand(CLI::App& app, absl::Status& result);
 

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   absl::Status result;
   tune::cli::RegisterIngestCommand(app, result);
   tune::cli::RegisterTrainCommand(app, argc, argv, result);
+  tune::cli::RegisterExportCommand(app, result);
   tune::cli::RegisterDebugCommand(app, result);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,195 @@
+// Interop with real llama.cpp through `tune export`: each fixture's tiny model (llama, qwen2,
+// qwen3, starcoder2) is exported with RunExport, loaded by llama.cpp (node-llama-cpp 3.21.1,
+// CPU prebuilt) and decoded greedily; at F32 the tokens must equal tune's own greedy decoder
+// (model::GreedyGenerate, what `tune debug generate` runs) and Hugging Face's output stored in
+// reference.safetensors, with and without the adapter merged, and with the adapter applied by
+// llama.cpp as a GGUF LoRA on top of the base export. Quantized exports must load and run; where
+// their tokens first diverge is printed. Skips, saying why, only when node or the pinned package
+// is not installed.
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "export/gguf_export.h"
+#include "formats/safetensors.h"
+#include "gguf/gguf_reader.h"
+#include "gguf/lora_adapter.h"
+#include "gguf/quant_mix.h"
+#include "gtest/gtest.h"
+#include "model/generate.h"
+#include "model/model_options.h"
+#include "nlohmann/json.hpp"
+#include "tests/gguf/node_tools.h"
+#include "tests/support/temp_dir.h"
+
+namespace tune::exporter {
+namespace {
+
+using ::tune::testing::FixturePath;
+using ::tune::testing::TempDir;
+
+std::vector<int64_t> ReferenceIds(const std::string& model, const std::string& name) {
+  absl::StatusOr<formats::SafetensorsCheckpoint> ref =
+      formats::SafetensorsCheckpoint::OpenFile(FixturePath(model) / "reference.safetensors");
+  EXPECT_TRUE(ref.ok()) << ref.status();
+  const formats::TensorView* t = ref->Find(name);
+  EXPECT_TRUE(t != nullptr && t->dtype == formats::DType::kI64) << name;
+  const auto* ids = reinterpret_cast<const int64_t*>(t->data);
+  return std::vector<int64_t>(ids, ids + t->numel());
+}
+
+// tune's greedy continuation, as `tune debug generate --model DIR [--adapter DIR/adapter]`.
+std::vector<int64_t> TuneGreedy(const std::string& model, const std::vector<int64_t>& prompt,
+                                size_t n, bool with_adapter) {
+  model::ModelOptions options;
+  options.base = FixturePath(model);
+  std::optional<std::filesystem::path> adapter;
+  if (with_adapter) adapter = FixturePath(model) / "adapter";
+  absl::StatusOr<model::Transformer> m =
+      model::LoadModel(options, adapter, model::LoraMode::kMerged);
+  EXPECT_TRUE(m.ok()) << m.status();
+  if (!m.ok()) return {};
+  const std::vector<int32_t> ids(prompt.begin(), prompt.end());
+  const std::vector<int32_t> out = model::GreedyGenerate(
+      *m, ids, {.max_new_tokens = static_cast<int64_t>(n), .stop_token = std::nullopt});
+  return std::vector<int64_t>(out.begin(), out.end());
+}
+
+// Runs tools/llama_cpp/greedy.mjs; fails the test with node's output on any error.
+std::vector<int64_t> LlamaCppGreedy(const std::filesystem::path& model,
+                                    const std::vector<int64_t>& prompt, size_t n,
+                                    const std::filesystem::path& lora = {}) {
+  std::string cmd =
+      absl::StrFormat("node '%s' --model '%s' --prompt %s --n %d",
+                      tune::testing::SourcePath("tools/llama_cpp/greedy.mjs").string(),
+                      model.string(), absl::StrJoin(prompt, ","), n);
+  if (!lora.empty()) cmd += absl::StrFormat(" --lora '%s'", lora.string());
+  cmd += " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  EXPECT_NE(pipe, nullptr) << cmd;
+  if (pipe == nullptr) return {};
+  std::string output;
+  char buf[4096];
+  while (size_t got = std::fread(buf, 1, sizeof(buf), pipe)) output.append(buf, got);
+  const int rc = ::pclose(pipe);
+  EXPECT_EQ(rc, 0) << cmd << "\n" << output;
+  // The JSON is the last line; llama.cpp may log above it.
+  const size_t start = output.rfind("{\"tokens\"");
+  EXPECT_NE(start, std::string::npos) << output;
+  if (rc != 0 || start == std::string::npos) return {};
+  return nlohmann::json::parse(output.substr(start)).at("tokens").get<std::vector<int64_t>>();
+}
+
+class LlamaCppInteropTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const std::string missing = tune::testing::NodeToolsMissingReason();
+    if (!missing.empty()) GTEST_SKIP() << missing;
+  }
+  std::vector<int64_t> Reference(const std::string& name) { return ReferenceIds(GetParam(), name); }
+
+  // RunExport of the fixture (its adapter merged when `with_adapter`) to dir_/file.
+  std::filesystem::path Export(const std::string& quant, bool with_adapter,
+                               bool adapter_only = false) {
+    ExportOptions o;
+    o.base = FixturePath(GetParam());
+    if (with_adapter) o.adapter = o.base / "adapter";
+    o.quant = quant;
+    o.adapter_only = adapter_only;
+    o.out = dir_ / absl::StrFormat("%s-%s%s.gguf", adapter_only ? "lora" : "model", quant,
+                                   with_adapter && !adapter_only ? "-merged" : "");
+    o.threads = 2;
+    absl::StatusOr<ExportReport> report = RunExport(o);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return o.out;
+  }
+
+  TempDir dir_;
+};
+
+TEST_P(LlamaCppInteropTest, F32ExportMatchesTuneAndHuggingFaceGreedy) {
+  const std::vector<int64_t> prompt = Reference("greedy_prompt");
+  const std::vector<int64_t> expected = Reference("greedy_output");
+  const std::vector<int64_t> ours = TuneGreedy(GetParam(), prompt, expected.size(), false);
+  EXPECT_EQ(ours, expected);
+  EXPECT_EQ(LlamaCppGreedy(Export("F32", false), prompt, expected.size()), ours);
+}
+
+TEST_P(LlamaCppInteropTest, MergedF32ExportMatchesTuneAndHuggingFaceGreedy) {
+  const std::vector<int64_t> prompt = Reference("greedy_prompt");
+  const std::vector<int64_t> expected = Reference("lora_greedy_output");
+  const std::vector<int64_t> ours = TuneGreedy(GetParam(), prompt, expected.size(), true);
+  EXPECT_EQ(ours, expected);
+  EXPECT_EQ(LlamaCppGreedy(Export("F32", true), prompt, expected.size()), ours);
+}
+
+// The GGUF LoRA adapter applied by llama.cpp on top of the base export gives what the merged
+// export gives.
+TEST_P(LlamaCppInteropTest, LoraAdapterOnBaseMatchesMergedExport) {
+  const std::filesystem::path base = Export("F32", false);
+  const std::filesystem::path lora = Export("F32", true, /*adapter_only=*/true);
+  absl::StatusOr<gguf::GgufFile> file = gguf::GgufFile::Open(lora);
+  ASSERT_TRUE(file.ok()) << file.status();
+  absl::StatusOr<gguf::LoraAdapter> adapter = gguf::ReadLoraAdapter(*file);
+  ASSERT_TRUE(adapter.ok()) << adapter.status();
+  EXPECT_EQ(adapter->alpha, 16.0f);
+  EXPECT_EQ(adapter->pairs.size(), GetParam() == "tiny-starcoder2" ? 12u : 14u);
+
+  const std::vector<int64_t> prompt = Reference("greedy_prompt");
+  const std::vector<int64_t> expected = Reference("lora_greedy_output");
+  const std::vector<int64_t> with_lora = LlamaCppGreedy(base, prompt, expected.size(), lora);
+  EXPECT_EQ(with_lora, expected);
+  EXPECT_EQ(with_lora, LlamaCppGreedy(Export("F32", true), prompt, expected.size()));
+}
+
+// Quantized exports: llama.cpp must load every type (Q8_0; Q4_K_M, whose 64- and 128-wide rows
+// fall back to Q5_0 / Q8_0; F16; BF16) and generate in-vocabulary tokens. Greedy equality with
+// the float model is not expected after quantization, so where the tokens first diverge from
+// tune's merged f32 decoding is printed.
+TEST_P(LlamaCppInteropTest, QuantizedExportsLoadAndGenerate) {
+  const std::vector<int64_t> prompt = Reference("greedy_prompt");
+  const std::vector<int64_t> expected = Reference("lora_greedy_output");
+  for (const std::string quant : {"Q8_0", "Q4_K_M", "F16", "BF16"}) {
+    SCOPED_TRACE(quant);
+    const std::filesystem::path path = Export(quant, true);
+    absl::StatusOr<gguf::GgufFile> file = gguf::GgufFile::Open(path);
+    ASSERT_TRUE(file.ok()) << file.status();
+    if (quant == "Q4_K_M") {
+      // 64/128-wide rows: Q4_K -> Q5_0; Q6_K (ffn_down of layer 1, the last of 2, which
+      // use_more_bits picks; the output or tied token_embd) -> Q8_0; norms F32.
+      EXPECT_EQ(file->FindTensor("blk.1.attn_q.weight")->type, gguf::GgmlType::kQ5_0);
+      EXPECT_EQ(file->FindTensor("blk.0.ffn_down.weight")->type, gguf::GgmlType::kQ5_0);
+      EXPECT_EQ(file->FindTensor("blk.1.ffn_down.weight")->type, gguf::GgmlType::kQ8_0);
+      const gguf::TensorInfo* output = file->FindTensor("output.weight");
+      EXPECT_EQ((output ? output : file->FindTensor("token_embd.weight"))->type,
+                gguf::GgmlType::kQ8_0);
+      EXPECT_EQ(file->FindTensor("blk.0.attn_norm.weight")->type, gguf::GgmlType::kF32);
+    }
+    const std::vector<int64_t> got = LlamaCppGreedy(path, prompt, expected.size());
+    ASSERT_EQ(got.size(), expected.size());
+    size_t agree = 0;
+    while (agree < got.size() && got[agree] == expected[agree]) ++agree;
+    for (int64_t id : got) EXPECT_TRUE(id >= 0 && id < 512) << id;
+    if (agree == got.size()) {
+      std::printf("%-16s %-7s all %zu greedy tokens equal the merged f32 model's\n",
+                  GetParam().c_str(), quant.c_str(), got.size());
+    } else {
+      std::printf("%-16s %-7s first divergence at token %zu of %zu (%lld vs %lld)\n",
+                  GetParam().c_str(), quant.c_str(), agree, got.size(),
+                  static_cast<long long>(got[agree]), static_cast<long long>(expected[agree]));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(TinyModels, LlamaCppInteropTest,
+                         ::testing::Values("tiny-llama", "tiny-qwen2", "tiny-qwen3",
+                                           "tiny-starcoder2"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param.substr(std::string_view("tiny-").size());
+                         });
+
+}  // namespace
+}  // namespace tune::exporter
