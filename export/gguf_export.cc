@@ -114,8 +114,9 @@ absl::StatusOr<ExportReport> ExportAdapter(const ExportOptions& o, const BaseMod
   // Opening validates every module against the base weights' shapes.
   TUNE_ASSIGN_OR_RETURN(MergedWeights checked,
                         MergedWeights::Open(o.base, &adapter, MergeTarget::kOriginal));
-  ExportReport report{.out = o.out,
-                      .tensors = 2 * static_cast<int64_t>(adapter.modules().size())};
+  ExportReport report;
+  report.out = o.out;
+  report.tensors = 2 * static_cast<int64_t>(adapter.modules().size());
   if (o.out.extension() == ".gguf") {
     TUNE_RETURN_IF_ERROR(WriteGgufLoraAdapter(adapter, base.arch, base.hp, o.out));
     report.bytes = std::filesystem::file_size(o.out);
@@ -191,7 +192,9 @@ absl::StatusOr<ExportReport> ExportModel(const ExportOptions& o, const BaseModel
   }
   TUNE_RETURN_IF_ERROR(w.Write(o.out));
 
-  ExportReport report{.out = o.out, .tensors = tensors};
+  ExportReport report;
+  report.out = o.out;
+  report.tensors = tensors;
   report.bytes = std::filesystem::file_size(o.out);
   report.modelfile = o.out.parent_path() / "Modelfile";
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(

@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "core/status.h"
 #include "formats/dtype.h"
@@ -15,8 +14,8 @@ constexpr std::string_view kWeightSuffix = ".weight";
 
 // The weights tune's QLoRA loader keeps in NF4: every projection of a decoder layer.
 bool IsNf4Quantized(const formats::TensorView& t) {
-  return t.shape.size() == 2 && absl::StartsWith(t.name, "model.layers.") &&
-         absl::EndsWith(t.name, kWeightSuffix);
+  return t.shape.size() == 2 && t.name.starts_with("model.layers.") &&
+         t.name.ends_with(kWeightSuffix);
 }
 
 }  // namespace
@@ -76,7 +75,7 @@ absl::StatusOr<std::vector<float>> MergedWeights::ReadF32(const std::string& nam
     nf4::Quantize(w.data(), n, &q);
     nf4::Dequantize(q, w.data());
   }
-  if (adapter_ != nullptr && absl::EndsWith(name, kWeightSuffix)) {
+  if (adapter_ != nullptr && name.ends_with(kWeightSuffix)) {
     const auto it =
         adapter_->modules().find(name.substr(0, name.size() - kWeightSuffix.size()));
     if (it != adapter_->modules().end()) {
