@@ -2,10 +2,12 @@
 // dataset directory of FIM token shards (data/ingest.h).
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "data/ingest.h"
@@ -14,8 +16,8 @@ namespace tune::cli {
 namespace {
 
 struct IngestFlags {
-  std::string repo, rev, config, out, tokenizer;
-  std::vector<std::string> overrides;
+  std::string repo, rev, out, tokenizer;
+  ConfigFlags config;
   int64_t threads = -1;
   bool full = false;
   bool quiet = false;
@@ -23,12 +25,9 @@ struct IngestFlags {
 
 absl::Status RunIngestCommand(const IngestFlags& f) {
   data::IngestOptions options;
-  if (!f.config.empty() || !f.overrides.empty()) {
-    TUNE_ASSIGN_OR_RETURN(core::Config config, f.config.empty()
-                                                   ? core::Config::Parse("", "--set", f.overrides)
-                                                   : core::Config::Load(f.config, f.overrides));
-    TUNE_RETURN_IF_ERROR(data::ParseIngestConfig(config, options));
-  }
+  // The whole config is validated (every section), then [ingest] is read.
+  TUNE_ASSIGN_OR_RETURN(std::optional<core::Config> config, LoadConfigFlags(f.config));
+  if (config) TUNE_RETURN_IF_ERROR(data::ParseIngestConfig(*config, options));
   // Flags win over the config file.
   options.repo = f.repo;
   options.out = f.out;
@@ -52,9 +51,7 @@ void RegisterIngestCommand(CLI::App& app, absl::Status& result) {
       "mine a git repository into filtered, deduplicated, secret-redacted FIM token shards");
   cmd->add_option("--repo", flags->repo, "git repository (bare or with a work tree)")->required();
   cmd->add_option("--rev", flags->rev, "revision to mine (default: ingest.rev, else HEAD)");
-  cmd->add_option("--config", flags->config, "TOML config with an [ingest] section");
-  cmd->add_option("--set", flags->overrides,
-                  "override a config value, e.g. --set ingest.fim_rate=0.9 (repeatable)");
+  AddConfigFlags(cmd, flags->config);
   cmd->add_option("--out", flags->out,
                   "dataset directory (written atomically; an existing dataset there is updated "
                   "incrementally)")
