@@ -13,6 +13,7 @@ mkdir -p "$work"
 echo "== tune ingest: this repository -> $work/dataset"
 "$tune" ingest --repo . --config configs/tiny.toml --tokenizer "$model/tokenizer.model" --out "$work/dataset" --quiet
 echo "== tune train: QLoRA on the tiny llama model -> $work/adapter"
+rm -rf "$work/adapter"  # a fresh run each time (tune train refuses to overwrite a run without --resume)
 "$tune" train --config configs/tiny.toml --base "$model" --data "$work/dataset" --out "$work/adapter"
 echo "== tune debug generate: complete \"int main(\" with the trained adapter"
 ids=$("$tune" debug tokenize --tokenizer "$model/tokenizer.model" --text "int main(")

@@ -159,6 +159,11 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
   const std::string fingerprint = RunFingerprint(r);
 
   int64_t start_step = 0;
+  if (!r.resume && std::filesystem::exists(r.out / "checkpoints" / "latest")) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s already holds a training run; hint: pass --resume to continue it, or choose a new --out",
+        r.out.string()));
+  }
   if (r.resume) {
     TUNE_ASSIGN_OR_RETURN(std::optional<TrainState> state, LoadLatestCheckpoint(r.out));
     if (!state) {
@@ -202,7 +207,8 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
 
   std::optional<MetricsLog> metrics;
   if (writer) {
-    TUNE_ASSIGN_OR_RETURN(MetricsLog log, MetricsLog::Open(r.out / "metrics.jsonl", start_step));
+    // A fresh run starts an empty log; a resumed one keeps the lines up to its checkpoint.
+    TUNE_ASSIGN_OR_RETURN(MetricsLog log, MetricsLog::Open(r.out / "metrics.jsonl", r.resume ? start_step : -1));
     metrics.emplace(std::move(log));
   }
   StopSignals signals;

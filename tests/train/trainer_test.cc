@@ -170,6 +170,9 @@ TEST_F(TrainerTest, ResumeWithOtherSettingsIsRefused) {
   TrainRequest fresh = TinyRequest(data_.path(), empty.path());
   fresh.resume = true;
   EXPECT_EQ(RunTraining(fresh).status().code(), absl::StatusCode::kNotFound);
+  // Starting afresh over an existing run would silently destroy it.
+  TrainRequest again = TinyRequest(data_.path(), out.path());
+  EXPECT_EQ(RunTraining(again).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 // --- through the `tune` binary: kill -9, SIGINT, --nproc ---
