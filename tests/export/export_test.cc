@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "core/file.h"
+#include "data/dataset.h"
 #include "export/gguf_export.h"
 #include "export/modelfile.h"
 #include "export/tokenizer_metadata.h"
@@ -262,6 +264,64 @@ TEST(ExportTest, AdapterOnlyGgufFoldsPerModuleScale) {
   EXPECT_EQ(TensorF32(*patterned, "blk.1.attn_v.weight.lora_b"), doubled);
   EXPECT_EQ(TensorF32(*patterned, "blk.1.attn_q.weight.lora_b"),
             TensorF32(*plain, "blk.1.attn_q.weight.lora_b"));
+}
+
+// Llama 3.1 rope scaling becomes llama.cpp's rope_freqs tensor: one divisor per rotary pair,
+// 1 for the high frequencies, `factor` for the low ones, smoothed in between.
+TEST(ExportTest, Llama3RopeScalingWritesRopeFreqs) {
+  TempDir dir;
+  const fs::path model = dir / "llama31";
+  fs::create_directories(model);
+  for (const char* name : {"model.safetensors", "tokenizer.model"}) {
+    fs::create_symlink(FixturePath("tiny-llama") / name, model / name);
+  }
+  nlohmann::json config =
+      nlohmann::json::parse(*core::ReadFile(FixturePath("tiny-llama") / "config.json"));
+  config["rope_parameters"] = {{"rope_type", "llama3"},       {"rope_theta", 10000.0},
+                               {"factor", 8.0},               {"low_freq_factor", 1.0},
+                               {"high_freq_factor", 4.0},     {"original_max_position_embeddings", 64}};
+  tune::testing::WriteTestFile(model / "config.json", config.dump());
+  ExportOptions o = Options("tiny-llama", "F32", dir / "m.gguf", /*with_adapter=*/false);
+  o.base = model;
+  absl::StatusOr<ExportReport> report = RunExport(o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  absl::StatusOr<gguf::GgufFile> file = gguf::GgufFile::Open(dir / "m.gguf");
+  ASSERT_TRUE(file.ok()) << file.status();
+  const std::vector<float> f = TensorF32(*file, "rope_freqs.weight");
+  ASSERT_EQ(f.size(), 8u);  // head_dim 16
+  // Pair j has wavelength 2*pi*10000^(j/8) = 6.3, 19.9, 62.8, 199, ...: j = 0 is below
+  // 64 / 4 (kept), j >= 3 above 64 (scaled by 8), j = 1, 2 smoothed with
+  // s = (64 / wavelength - 1) / 3 to 1 / ((1 - s) / 8 + s).
+  EXPECT_EQ(f[0], 1.0f);
+  for (int j : {1, 2}) {
+    const double s = (64 / (2 * 3.141592653589793 * std::pow(10.0, j / 2.0)) - 1) / 3;
+    EXPECT_NEAR(f[j], 1 / ((1 - s) / 8 + s), 1e-5) << j;
+  }
+  for (size_t i = 3; i < f.size(); ++i) EXPECT_EQ(f[i], 8.0f) << i;
+}
+
+// The training data's commit comes from `tune train`'s run.json and the dataset manifest.
+TEST(ExportTest, ProvenanceNamesTrainingDataCommit) {
+  TempDir dir;
+  data::DatasetManifest manifest;
+  manifest.repo = "/src/acme";
+  manifest.rev = "main";
+  manifest.commit = "0123456789abcdef0123456789abcdef01234567";
+  manifest.repo_name = "acme";
+  manifest.config_json = "{}";
+  tune::testing::WriteTestFile(dir / "data/manifest.json", data::ManifestToJson(manifest));
+  const fs::path adapter = EditedAdapter(dir / "run", "tiny-qwen2", [](nlohmann::json&) {});
+  tune::testing::WriteTestFile(adapter / "run.json",
+                               nlohmann::json{{"data", (dir / "data").string()}}.dump());
+  ExportOptions o = Options("tiny-qwen2", "Q8_0", dir / "m.gguf");
+  o.adapter = adapter;
+  ASSERT_TRUE(RunExport(o).ok());
+  absl::StatusOr<gguf::GgufFile> file = gguf::GgufFile::Open(dir / "m.gguf");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(*file->Get<std::string>("general.name"), "tiny-qwen2-run");
+  EXPECT_EQ(*file->Get<std::string>("general.tune.adapter"), "run");
+  EXPECT_EQ(*file->Get<std::string>("general.tune.training_data.repo"), "acme");
+  EXPECT_EQ(*file->Get<std::string>("general.tune.training_data.commit"), manifest.commit);
 }
 
 void ExpectNoFiles(const fs::path& dir) {
