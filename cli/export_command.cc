@@ -19,11 +19,11 @@ struct ExportFlags {
 absl::Status RunExportCommand(ExportFlags& f) {
   if (f.merge_into_nf4) f.options.merge_target = exporter::MergeTarget::kNf4Dequantized;
   TUNE_ASSIGN_OR_RETURN(exporter::ExportReport report, exporter::RunExport(f.options));
-  std::fprintf(stderr, "exported %lld tensors to %s (%.1f MiB) in %.1f s%s%s\n",
-               static_cast<long long>(report.tensors), report.out.string().c_str(),
-               report.bytes / 1048576.0, report.seconds,
-               report.modelfile.empty() ? "" : "; Ollama Modelfile: ",
-               report.modelfile.string().c_str());
+  std::fprintf(
+      stderr, "exported %lld tensors to %s (%.1f MiB) in %.1f s%s%s\n",
+      static_cast<long long>(report.tensors), report.out.string().c_str(), report.bytes / 1048576.0,
+      report.seconds,
+      report.modelfile.empty() ? "" : "; Ollama Modelfile: ", report.modelfile.string().c_str());
   return absl::OkStatus();
 }
 

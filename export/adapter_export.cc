@@ -32,9 +32,9 @@ absl::Status WriteGgufLoraAdapter(const PeftAdapter& adapter, gguf::Arch arch,
     TUNE_ASSIGN_OR_RETURN(std::optional<std::string> base,
                           gguf::GgufTensorName(arch, module + ".weight"));
     if (!base.has_value()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "adapter %s: module '%s' has no tensor in a GGUF %s model",
-          adapter.dir().string(), module, gguf::ArchName(arch)));
+      return absl::FailedPreconditionError(
+          absl::StrFormat("adapter %s: module '%s' has no tensor in a GGUF %s model",
+                          adapter.dir().string(), module, gguf::ArchName(arch)));
     }
     auto b = std::make_unique<std::vector<float>>(m.b);
     const double factor = m.scale * static_cast<double>(m.rank) / adapter.gguf_alpha();

@@ -85,13 +85,12 @@ absl::Status SetProvenance(GgufWriter& w, const ExportOptions& o) {
   TUNE_RETURN_IF_ERROR(w.Set("general.base_model.count", uint32_t{1}));
   TUNE_RETURN_IF_ERROR(w.Set("general.base_model.0.name", base_name));
   if (o.adapter.empty()) return w.Set("general.name", base_name);
-  TUNE_RETURN_IF_ERROR(w.Set(
-      "general.name", absl::StrFormat("%s-%s", base_name, o.adapter.filename().string())));
+  TUNE_RETURN_IF_ERROR(
+      w.Set("general.name", absl::StrFormat("%s-%s", base_name, o.adapter.filename().string())));
   TUNE_RETURN_IF_ERROR(w.Set("general.tune.adapter", o.adapter.filename().string()));
-  TUNE_RETURN_IF_ERROR(w.Set("general.tune.merged_into",
-                             std::string(o.merge_target == MergeTarget::kOriginal
-                                             ? "original"
-                                             : "nf4_dequantized")));
+  TUNE_RETURN_IF_ERROR(w.Set(
+      "general.tune.merged_into",
+      std::string(o.merge_target == MergeTarget::kOriginal ? "original" : "nf4_dequantized")));
   absl::StatusOr<std::string> run_text = core::ReadFile(o.adapter / "run.json");
   if (!run_text.ok()) return absl::OkStatus();
   const nlohmann::json run = nlohmann::json::parse(*run_text, nullptr, /*allow_exceptions=*/false);
@@ -107,8 +106,9 @@ absl::Status SetProvenance(GgufWriter& w, const ExportOptions& o) {
 
 absl::StatusOr<ExportReport> ExportAdapter(const ExportOptions& o, const BaseModel& base) {
   if (o.adapter.empty()) {
-    return absl::InvalidArgumentError("--adapter-only needs --adapter; hint: pass the PEFT "
-                                      "adapter directory `tune train` wrote");
+    return absl::InvalidArgumentError(
+        "--adapter-only needs --adapter; hint: pass the PEFT "
+        "adapter directory `tune train` wrote");
   }
   TUNE_ASSIGN_OR_RETURN(PeftAdapter adapter, PeftAdapter::Load(o.adapter));
   // Opening validates every module against the base weights' shapes.
@@ -132,7 +132,8 @@ absl::StatusOr<ExportReport> ExportModel(const ExportOptions& o, const BaseModel
     return absl::InvalidArgumentError(absl::StrFormat(
         "--out %s: a model export is one file; hint: name it *.gguf", o.out.string()));
   }
-  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> tok, tokenizer::Tokenizer::Load(o.base));
+  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> tok,
+                        tokenizer::Tokenizer::Load(o.base));
   std::optional<PeftAdapter> adapter;
   if (!o.adapter.empty()) {
     TUNE_ASSIGN_OR_RETURN(adapter, PeftAdapter::Load(o.adapter));
@@ -177,17 +178,18 @@ absl::StatusOr<ExportReport> ExportModel(const ExportOptions& o, const BaseModel
     const int64_t rows = ne.size() > 1 ? ne[1] : ne[0];
     const int threads = o.threads;
     TUNE_RETURN_IF_ERROR(w.AddTensor(
-        *name, type, ne, GgufWriter::TensorSource([&weights, hf, type, ne, heads, rows, threads]()
-                                                      -> absl::StatusOr<std::string> {
-          TUNE_ASSIGN_OR_RETURN(std::vector<float> values, weights.ReadF32(hf));
-          if (heads > 0) {
-            std::vector<float> permuted(values.size());
-            gguf::PermuteQkRows(values, rows, static_cast<int64_t>(values.size()) / rows, heads,
-                                permuted);
-            values = std::move(permuted);
-          }
-          return gguf::QuantizeTensor(type, values, ne[0], threads);
-        })));
+        *name, type, ne,
+        GgufWriter::TensorSource(
+            [&weights, hf, type, ne, heads, rows, threads]() -> absl::StatusOr<std::string> {
+              TUNE_ASSIGN_OR_RETURN(std::vector<float> values, weights.ReadF32(hf));
+              if (heads > 0) {
+                std::vector<float> permuted(values.size());
+                gguf::PermuteQkRows(values, rows, static_cast<int64_t>(values.size()) / rows, heads,
+                                    permuted);
+                values = std::move(permuted);
+              }
+              return gguf::QuantizeTensor(type, values, ne[0], threads);
+            })));
     ++tensors;
   }
   TUNE_RETURN_IF_ERROR(w.Write(o.out));

@@ -18,7 +18,7 @@
 namespace tune::exporter {
 
 struct ExportOptions {
-  std::filesystem::path base;     // Hugging Face model directory (config.json, safetensors, tokenizer)
+  std::filesystem::path base;  // Hugging Face model directory (config.json, safetensors, tokenizer)
   std::filesystem::path adapter;  // PEFT adapter directory; empty exports the base alone
   // llama.cpp file type: F32, F16, BF16, Q8_0, Q4_0, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K.
   // Ignored by adapter-only exports (GGUF adapters are F32).

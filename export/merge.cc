@@ -21,8 +21,7 @@ bool IsNf4Quantized(const formats::TensorView& t) {
 }  // namespace
 
 absl::StatusOr<MergedWeights> MergedWeights::Open(const std::filesystem::path& base,
-                                                  const PeftAdapter* adapter,
-                                                  MergeTarget target) {
+                                                  const PeftAdapter* adapter, MergeTarget target) {
   TUNE_ASSIGN_OR_RETURN(formats::SafetensorsCheckpoint ckpt,
                         formats::SafetensorsCheckpoint::Open(base));
   if (adapter != nullptr) {
@@ -76,8 +75,7 @@ absl::StatusOr<std::vector<float>> MergedWeights::ReadF32(const std::string& nam
     nf4::Dequantize(q, w.data());
   }
   if (adapter_ != nullptr && name.ends_with(kWeightSuffix)) {
-    const auto it =
-        adapter_->modules().find(name.substr(0, name.size() - kWeightSuffix.size()));
+    const auto it = adapter_->modules().find(name.substr(0, name.size() - kWeightSuffix.size()));
     if (it != adapter_->modules().end()) {
       TUNE_RETURN_IF_ERROR(adapter_->MergeInto(it->second, w));
     }

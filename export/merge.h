@@ -36,8 +36,7 @@ class MergedWeights {
   absl::StatusOr<std::vector<float>> ReadF32(const std::string& name) const;
 
  private:
-  MergedWeights(formats::SafetensorsCheckpoint ckpt, const PeftAdapter* adapter,
-                MergeTarget target)
+  MergedWeights(formats::SafetensorsCheckpoint ckpt, const PeftAdapter* adapter, MergeTarget target)
       : ckpt_(std::move(ckpt)), adapter_(adapter), target_(target) {}
 
   formats::SafetensorsCheckpoint ckpt_;

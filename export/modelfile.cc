@@ -18,9 +18,10 @@ std::string TemplateText(const tokenizer::Tokenizer& tok, int32_t id) {
 
 std::string OllamaModelfile(std::string_view gguf_file, const tokenizer::Tokenizer& tok) {
   const tokenizer::FimTokens& fim = tok.fim();
-  std::string out = absl::StrFormat("# Written by `tune export`; use: ollama create NAME -f Modelfile\n"
-                                    "FROM %s\n",
-                                    gguf_file);
+  std::string out = absl::StrFormat(
+      "# Written by `tune export`; use: ollama create NAME -f Modelfile\n"
+      "FROM %s\n",
+      gguf_file);
   if (fim.available()) {
     out += absl::StrFormat(
         "TEMPLATE \"\"\"{{- if .Suffix }}%s{{ .Prompt }}%s{{ .Suffix }}%s\n"
@@ -34,12 +35,13 @@ std::string OllamaModelfile(std::string_view gguf_file, const tokenizer::Tokeniz
   out += "PARAMETER temperature 0.2\n";
   // Each distinct end-of-completion token once, in a stable order.
   std::set<std::string> seen;
-  for (const std::optional<int32_t>& id : {tok.eos_id(), fim.eot, fim.pad, fim.file_sep,
-                                           fim.repo_name}) {
+  for (const std::optional<int32_t>& id :
+       {tok.eos_id(), fim.eot, fim.pad, fim.file_sep, fim.repo_name}) {
     if (!id.has_value()) continue;
     const std::string text = tok.TokenText(*id);
     if (text.empty() || !seen.insert(text).second) continue;
-    out += absl::StrFormat("PARAMETER stop \"%s\"\n", absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"\"", "\\\""}}));
+    out += absl::StrFormat("PARAMETER stop \"%s\"\n",
+                           absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"\"", "\\\""}}));
   }
   return out;
 }

@@ -42,16 +42,16 @@ absl::StatusOr<PeftAdapter> PeftAdapter::Load(const std::filesystem::path& dir) 
 
 absl::Status PeftAdapter::MergeInto(const PeftModule& module, std::span<float> w) const {
   if (static_cast<int64_t>(w.size()) != module.out * module.in) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "merge: weight has %d values, the adapter module expects %d x %d", w.size(), module.out,
-        module.in));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("merge: weight has %d values, the adapter module expects %d x %d", w.size(),
+                        module.out, module.in));
   }
   return model::CallTorch("lora merge", [&] {
     const auto opts = at::TensorOptions().dtype(at::kFloat);
-    const at::Tensor a = at::from_blob(const_cast<float*>(module.a.data()),
-                                       {module.rank, module.in}, opts);
-    const at::Tensor b = at::from_blob(const_cast<float*>(module.b.data()),
-                                       {module.out, module.rank}, opts);
+    const at::Tensor a =
+        at::from_blob(const_cast<float*>(module.a.data()), {module.rank, module.in}, opts);
+    const at::Tensor b =
+        at::from_blob(const_cast<float*>(module.b.data()), {module.out, module.rank}, opts);
     at::Tensor weight = at::from_blob(w.data(), {module.out, module.in}, opts);
     // Same expression as ApplyLora(kMerged): (W + (B @ A) * scale), f32.
     const at::Tensor merged = weight + at::matmul(b, a) * module.scale;

@@ -21,9 +21,9 @@ namespace tune::exporter {
 
 struct PeftModule {
   int64_t rank = 0;
-  int64_t in = 0;   // columns of the base weight
-  int64_t out = 0;  // rows of the base weight
-  double scale = 0;     // PEFT's alpha / r (or / sqrt(r)) after the per-module patterns
+  int64_t in = 0;        // columns of the base weight
+  int64_t out = 0;       // rows of the base weight
+  double scale = 0;      // PEFT's alpha / r (or / sqrt(r)) after the per-module patterns
   std::vector<float> a;  // lora_A, [rank, in] row-major
   std::vector<float> b;  // lora_B, [out, rank] row-major
 };

@@ -12,7 +12,8 @@
 
 namespace tune::exporter {
 
-// Writes `tok.vocab()` with the resolved `tok.fim()` ids, padded to `n_vocab` entries (the rows of token_embd): convert_hf_to_gguf.py's
+// Writes `tok.vocab()` with the resolved `tok.fim()` ids, padded to `n_vocab` entries (the rows of
+// token_embd): convert_hf_to_gguf.py's
 // "[PAD<i>]" tokens of type UNUSED (score -1000 for SentencePiece), since llama.cpp requires
 // one token per embedding row. FailedPrecondition when the vocabulary is larger than n_vocab
 // (a tokenizer of another model).

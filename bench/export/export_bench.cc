@@ -44,7 +44,8 @@ void WriteCheckpoint(const fs::path& dir, int layers) {
   Check(tune::core::WriteFileAtomic(
       dir / "config.json",
       "{\"model_type\": \"qwen2\", \"hidden_size\": 1536, \"intermediate_size\": 8960, "
-      "\"num_hidden_layers\": " + std::to_string(layers) +
+      "\"num_hidden_layers\": " +
+          std::to_string(layers) +
           ", \"num_attention_heads\": 12, \"num_key_value_heads\": 2, \"vocab_size\": 151936, "
           "\"max_position_embeddings\": 32768, \"rms_norm_eps\": 1e-06, \"rope_theta\": "
           "1000000.0, \"tie_word_embeddings\": true, \"torch_dtype\": \"bfloat16\"}\n"));
@@ -100,9 +101,12 @@ int main(int argc, char** argv) {
   fs::path dir = fs::temp_directory_path();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--layers") layers = std::atoi(argv[i + 1]);
-    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (flag == "--dir") dir = argv[i + 1];
+    if (flag == "--layers")
+      layers = std::atoi(argv[i + 1]);
+    else if (flag == "--threads")
+      threads = std::atoi(argv[i + 1]);
+    else if (flag == "--dir")
+      dir = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: %s [--layers N] [--threads T] [--dir D]\n", argv[0]);
       return 2;
@@ -137,8 +141,8 @@ int main(int argc, char** argv) {
   Check(w->Commit());
   const double io_s = Seconds(t);
 
-  std::printf("export Q4_K_M: %.1f s -> %.2f GB (%lld tensors)\n", export_s,
-              report->bytes / 1e9, static_cast<long long>(report->tensors));
+  std::printf("export Q4_K_M: %.1f s -> %.2f GB (%lld tensors)\n", export_s, report->bytes / 1e9,
+              static_cast<long long>(report->tensors));
   std::printf("read + write the same bytes: %.1f s\n", io_s);
   std::printf("export / (read + write): %.1fx\n", export_s / io_s);
   fs::remove_all(model);

@@ -2,9 +2,8 @@
 // model::ApplyLora(kMerged) computes (original or NF4-dequantized base), every file type
 // writes a valid GGUF, adapter-only exports, tokenizer metadata for SentencePiece and
 // byte-level BPE, the Modelfile, and the errors for bad input.
-#include <sys/mount.h>
-
 #include <ATen/ATen.h>
+#include <sys/mount.h>
 
 #include <cmath>
 #include <cstring>
@@ -158,8 +157,8 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, MergedExportTest,
 
 TEST(ExportTest, EveryFileTypeWritesItsTensorTypes) {
   TempDir dir;
-  for (std::string quant : {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_S", "Q4_K_M", "Q5_K_S",
-                            "Q5_K_M", "Q6_K"}) {
+  for (std::string quant :
+       {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"}) {
     SCOPED_TRACE(quant);
     const fs::path out = dir / (quant + ".gguf");
     absl::StatusOr<ExportReport> report = RunExport(Options("tiny-llama", quant, out));
@@ -252,8 +251,9 @@ TEST(ExportTest, AdapterOnlyGgufFoldsPerModuleScale) {
   ExportOptions o = Options("tiny-qwen2", "F32", dir / "plain.gguf");
   o.adapter_only = true;
   ASSERT_TRUE(RunExport(o).ok());
-  o.adapter = EditedAdapter(dir / "patterned", "tiny-qwen2",
-                            [](nlohmann::json& c) { c["alpha_pattern"] = {{"v_proj", 32}}; });
+  o.adapter = EditedAdapter(dir / "patterned", "tiny-qwen2", [](nlohmann::json& c) {
+    c["alpha_pattern"] = {{"v_proj", 32}};
+  });
   o.out = dir / "patterned.gguf";
   ASSERT_TRUE(RunExport(o).ok());
   absl::StatusOr<gguf::GgufFile> plain = gguf::GgufFile::Open(dir / "plain.gguf");
@@ -277,9 +277,9 @@ TEST(ExportTest, Llama3RopeScalingWritesRopeFreqs) {
   }
   nlohmann::json config =
       nlohmann::json::parse(*core::ReadFile(FixturePath("tiny-llama") / "config.json"));
-  config["rope_parameters"] = {{"rope_type", "llama3"},       {"rope_theta", 10000.0},
-                               {"factor", 8.0},               {"low_freq_factor", 1.0},
-                               {"high_freq_factor", 4.0},     {"original_max_position_embeddings", 64}};
+  config["rope_parameters"] = {{"rope_type", "llama3"},   {"rope_theta", 10000.0},
+                               {"factor", 8.0},           {"low_freq_factor", 1.0},
+                               {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
   tune::testing::WriteTestFile(model / "config.json", config.dump());
   ExportOptions o = Options("tiny-llama", "F32", dir / "m.gguf", /*with_adapter=*/false);
   o.base = model;

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/file.h"
 #include "export/gguf_export.h"
 #include "formats/safetensors.h"
 #include "gguf/gguf_reader.h"
@@ -182,6 +183,44 @@ TEST_P(LlamaCppInteropTest, QuantizedExportsLoadAndGenerate) {
                   static_cast<long long>(got[agree]), static_cast<long long>(expected[agree]));
     }
   }
+}
+
+// Llama 3.1 rope scaling (rope_freqs tensor): tiny-llama with llama3 scaling over an original
+// context of 64, decoded from an 80-token prompt so that the scaled frequencies matter.
+TEST(LlamaCppRopeScalingTest, Llama3RopeFreqsMatchTuneGreedy) {
+  const std::string missing = tune::testing::NodeToolsMissingReason();
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  TempDir dir;
+  const std::filesystem::path model = dir / "llama31";
+  std::filesystem::create_directories(model);
+  for (const char* name : {"model.safetensors", "tokenizer.model"}) {
+    std::filesystem::create_symlink(FixturePath("tiny-llama") / name, model / name);
+  }
+  absl::StatusOr<std::string> text = core::ReadFile(FixturePath("tiny-llama") / "config.json");
+  ASSERT_TRUE(text.ok()) << text.status();
+  nlohmann::json config = nlohmann::json::parse(*text);
+  config["rope_parameters"] = {{"rope_type", "llama3"},   {"rope_theta", 10000.0},
+                               {"factor", 8.0},           {"low_freq_factor", 1.0},
+                               {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
+  tune::testing::WriteTestFile(model / "config.json", config.dump());
+  ExportOptions o;
+  o.base = model;
+  o.quant = "F32";
+  o.out = dir / "m.gguf";
+  absl::StatusOr<ExportReport> report = RunExport(o);
+  ASSERT_TRUE(report.ok()) << report.status();
+
+  std::vector<int32_t> prompt;
+  for (int32_t id = 10; id < 90; ++id) prompt.push_back(id);
+  model::ModelOptions options;
+  options.base = model;
+  absl::StatusOr<model::Transformer> m =
+      model::LoadModel(options, std::nullopt, model::LoraMode::kMerged);
+  ASSERT_TRUE(m.ok()) << m.status();
+  const std::vector<int32_t> ours =
+      model::GreedyGenerate(*m, prompt, {.max_new_tokens = 12, .stop_token = std::nullopt});
+  EXPECT_EQ(LlamaCppGreedy(o.out, std::vector<int64_t>(prompt.begin(), prompt.end()), 12),
+            std::vector<int64_t>(ours.begin(), ours.end()));
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, LlamaCppInteropTest,
