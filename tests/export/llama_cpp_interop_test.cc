@@ -7,8 +7,10 @@
 // their tokens first diverge is printed. Skips, saying why, only when node or the pinned package
 // is not installed.
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -25,6 +27,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/gguf/node_tools.h"
 #include "tests/support/temp_dir.h"
+#include "tokenizer/tokenizer.h"
 
 namespace tune::exporter {
 namespace {
@@ -221,6 +224,94 @@ TEST(LlamaCppRopeScalingTest, Llama3RopeFreqsMatchTuneGreedy) {
       model::GreedyGenerate(*m, prompt, {.max_new_tokens = 12, .stop_token = std::nullopt});
   EXPECT_EQ(LlamaCppGreedy(o.out, std::vector<int64_t>(prompt.begin(), prompt.end()), 12),
             std::vector<int64_t>(ours.begin(), ours.end()));
+}
+
+// Byte-level BPE metadata (Qwen3's tokenizer.json on a one-layer qwen2 model with zero weights
+// and Qwen's 151,936 embedding rows): llama.cpp tokenizes code, whitespace runs, CJK and CRLF
+// like tune's tokenizer and finds the FIM tokens.
+TEST(LlamaCppTokenizerTest, ByteLevelBpeTokenizesLikeTune) {
+  const std::string missing = tune::testing::NodeToolsMissingReason();
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  TempDir dir;
+  const std::filesystem::path model = dir / "qwen-bpe";
+  std::filesystem::create_directories(model);
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json"}) {
+    std::filesystem::copy_file(FixturePath("tokenizers") / "qwen3" / name, model / name);
+  }
+  constexpr int64_t kVocab = 151936, kEmbd = 64, kFf = 128, kKv = 32;
+  tune::testing::WriteTestFile(model / "config.json",
+                               nlohmann::json{{"model_type", "qwen2"},
+                                              {"hidden_size", kEmbd},
+                                              {"intermediate_size", kFf},
+                                              {"num_hidden_layers", 1},
+                                              {"num_attention_heads", 4},
+                                              {"num_key_value_heads", 2},
+                                              {"vocab_size", kVocab},
+                                              {"max_position_embeddings", 256},
+                                              {"rms_norm_eps", 1e-6},
+                                              {"rope_theta", 10000.0},
+                                              {"tie_word_embeddings", true}}
+                                   .dump());
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> shapes = {
+      {"model.embed_tokens.weight", {kVocab, kEmbd}},
+      {"model.norm.weight", {kEmbd}},
+      {"model.layers.0.input_layernorm.weight", {kEmbd}},
+      {"model.layers.0.post_attention_layernorm.weight", {kEmbd}},
+      {"model.layers.0.self_attn.q_proj.weight", {kEmbd, kEmbd}},
+      {"model.layers.0.self_attn.q_proj.bias", {kEmbd}},
+      {"model.layers.0.self_attn.k_proj.weight", {kKv, kEmbd}},
+      {"model.layers.0.self_attn.k_proj.bias", {kKv}},
+      {"model.layers.0.self_attn.v_proj.weight", {kKv, kEmbd}},
+      {"model.layers.0.self_attn.v_proj.bias", {kKv}},
+      {"model.layers.0.self_attn.o_proj.weight", {kEmbd, kEmbd}},
+      {"model.layers.0.mlp.gate_proj.weight", {kFf, kEmbd}},
+      {"model.layers.0.mlp.up_proj.weight", {kFf, kEmbd}},
+      {"model.layers.0.mlp.down_proj.weight", {kEmbd, kFf}}};
+  const std::string zeros(kVocab * kEmbd * sizeof(float), '\0');  // backs every tensor
+  formats::SafetensorsWriter writer;
+  for (const auto& [name, shape] : shapes) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    ASSERT_TRUE(writer
+                    .Add(name, formats::DType::kF32, shape,
+                         std::string_view(zeros).substr(0, n * sizeof(float)))
+                    .ok());
+  }
+  ASSERT_TRUE(writer.Write(model / "model.safetensors").ok());
+  ExportOptions o;
+  o.base = model;
+  o.quant = "F32";
+  o.out = dir / "m.gguf";
+  absl::StatusOr<ExportReport> report = RunExport(o);
+  ASSERT_TRUE(report.ok()) << report.status();
+
+  const std::vector<std::string> texts = {
+      "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n",
+      "Hello world!  \xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C 12345 don't",
+      "\t\tx = {\"a\": [1, 2]}  # comment\r\n\n\n   }"};
+  tune::testing::WriteTestFile(dir / "texts.json", nlohmann::json(texts).dump());
+  const std::string cmd =
+      absl::StrFormat("node '%s' --model '%s' --texts '%s' 2>&1",
+                      tune::testing::SourcePath("tests/export/llama_cpp_tokenize.mjs").string(),
+                      o.out.string(), (dir / "texts.json").string());
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr) << cmd;
+  std::string output;
+  char buf[4096];
+  while (size_t got = std::fread(buf, 1, sizeof(buf), pipe)) output.append(buf, got);
+  ASSERT_EQ(::pclose(pipe), 0) << cmd << "\n" << output;
+  const size_t start = output.rfind("{\"tokens\"");
+  ASSERT_NE(start, std::string::npos) << output;
+  const nlohmann::json got = nlohmann::json::parse(output.substr(start));
+
+  absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>> tok = tokenizer::Tokenizer::Load(model);
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(got["tokens"][i].get<std::vector<int32_t>>(), (*tok)->Encode(texts[i])) << texts[i];
+  }
+  const tokenizer::FimTokens& fim = (*tok)->fim();
+  EXPECT_EQ(got["fim"].get<std::vector<int32_t>>(),
+            (std::vector<int32_t>{*fim.prefix, *fim.suffix, *fim.middle}));
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, LlamaCppInteropTest,
