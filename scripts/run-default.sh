@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README set-up command 1: install dependencies, build `tune`, and run the main job on the
 # embedded default: mine this repository with the tiny model's tokenizer, QLoRA-train the tiny
-# llama model on it, and complete a prompt with the trained adapter.
+# llama model on it, complete a prompt with the trained adapter, and export a GGUF.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -21,4 +21,6 @@ ids=${ids#[}; ids=${ids%]}
 out=$("$tune" debug generate --config configs/tiny.toml --model "$model" --adapter "$work/adapter" --ids "$ids" --max-new 24)
 echo "ids: $out"
 echo "text: $("$tune" debug tokenize --tokenizer "$model/tokenizer.model" --decode --text "$out")"
-echo "Still to come: tune export, serve, complete, eval, retrain (docs/status.md)."
+echo "== tune export: merge the adapter, quantize to Q8_0 -> $work/tiny-Q8_0.gguf (+ Ollama Modelfile)"
+"$tune" export --base "$model" --adapter "$work/adapter" --quant Q8_0 --out "$work/tiny-Q8_0.gguf"
+echo "Still to come: tune serve, complete, eval, retrain (docs/status.md)."
