@@ -21,11 +21,16 @@ using json = nlohmann::json;
 
 constexpr absl::string_view kPeftPrefix = "base_model.model.";
 
-// PEFT matches pattern keys against the end of the module name at a dot boundary.
+// PEFT's rule for target_modules and pattern keys: the key names the module or ends its
+// dotted name ("q_proj" matches "model.layers.0.self_attn.q_proj").
+bool MatchesModule(const std::string& module, const std::string& key) {
+  return module == key || absl::EndsWith(module, "." + key);
+}
+
 template <typename T>
 const T* MatchPattern(const std::map<std::string, T>& patterns, const std::string& module) {
   for (const auto& [key, value] : patterns) {
-    if (module == key || absl::EndsWith(module, "." + key)) return &value;
+    if (MatchesModule(module, key)) return &value;
   }
   return nullptr;
 }
@@ -175,7 +180,7 @@ absl::Status InitLora(Transformer& model, const LoraOptions& options, uint64_t s
   int attached = 0;
   for (NamedLinear& nl : model.Linears()) {
     bool targeted = false;
-    for (const std::string& t : options.targets) targeted |= absl::EndsWith(nl.name, "." + t);
+    for (const std::string& t : options.targets) targeted |= MatchesModule(nl.name, t);
     if (!targeted) continue;
     Linear& l = *nl.linear;
     const int64_t in = l.in_features, out = l.out_features;

@@ -111,23 +111,25 @@ class LlamaCppInteropTest : public ::testing::TestWithParam<std::string> {
     return o.out;
   }
 
+  // tune's greedy decoding equals HF's `reference` tokens, and llama.cpp on the F32 export
+  // equals tune's.
+  void ExpectF32GreedyMatches(const std::string& reference, bool with_adapter) {
+    const std::vector<int64_t> prompt = Reference("greedy_prompt");
+    const std::vector<int64_t> expected = Reference(reference);
+    const std::vector<int64_t> ours = TuneGreedy(GetParam(), prompt, expected.size(), with_adapter);
+    EXPECT_EQ(ours, expected);
+    EXPECT_EQ(LlamaCppGreedy(Export("F32", with_adapter), prompt, expected.size()), ours);
+  }
+
   TempDir dir_;
 };
 
 TEST_P(LlamaCppInteropTest, F32ExportMatchesTuneAndHuggingFaceGreedy) {
-  const std::vector<int64_t> prompt = Reference("greedy_prompt");
-  const std::vector<int64_t> expected = Reference("greedy_output");
-  const std::vector<int64_t> ours = TuneGreedy(GetParam(), prompt, expected.size(), false);
-  EXPECT_EQ(ours, expected);
-  EXPECT_EQ(LlamaCppGreedy(Export("F32", false), prompt, expected.size()), ours);
+  ExpectF32GreedyMatches("greedy_output", /*with_adapter=*/false);
 }
 
 TEST_P(LlamaCppInteropTest, MergedF32ExportMatchesTuneAndHuggingFaceGreedy) {
-  const std::vector<int64_t> prompt = Reference("greedy_prompt");
-  const std::vector<int64_t> expected = Reference("lora_greedy_output");
-  const std::vector<int64_t> ours = TuneGreedy(GetParam(), prompt, expected.size(), true);
-  EXPECT_EQ(ours, expected);
-  EXPECT_EQ(LlamaCppGreedy(Export("F32", true), prompt, expected.size()), ours);
+  ExpectF32GreedyMatches("lora_greedy_output", /*with_adapter=*/true);
 }
 
 // The GGUF LoRA adapter applied by llama.cpp on top of the base export gives what the merged
