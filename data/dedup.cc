@@ -4,87 +4,73 @@
 
 #include <algorithm>
 #include <limits>
-#include <random>
 #include <string>
 
 namespace tune::data {
 namespace {
 
-// Per-permutation hashes h_i(x) = xorshift(a_i * x + b_i mod 2^32), a_i odd, with fixed-seed
-// coefficients so signatures are stable across runs (they are cached by blob id). 32-bit lanes
-// let the inner loop over permutations vectorise; the xorshift spreads the high bits down.
-struct Permutations {
-  std::vector<uint32_t> a, b;
-};
-
-const Permutations& AllPermutations() {
-  static const Permutations perms = [] {
-    std::mt19937_64 rng(0x7475'6e65'6d68ULL);  // "tunemh"
-    Permutations p;
-    for (int64_t i = 0; i < kMaxMinHashPermutations; ++i) {
-      p.a.push_back(static_cast<uint32_t>(rng()) | 1u);
-      p.b.push_back(static_cast<uint32_t>(rng()));
-    }
-    return p;
-  }();
-  return perms;
-}
+// One-permutation hashing with optimal densification (Shrivastava, ICML 2017) instead of one
+// hash function per signature slot: a shingle's 64-bit hash picks its slot (high half) and its
+// value there (low half), so a shingle costs one update instead of `permutations`. Every slot's
+// collision probability between two documents is their Jaccard similarity, as with independent
+// permutations, so LSH banding and the threshold carry over unchanged.
 
 bool IsWordChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-__attribute__((target_clones("avx2", "default"))) void UpdateSignature(const uint32_t* a,
-                                                                       const uint32_t* b,
-                                                                       uint32_t* sig, size_t n,
-                                                                       const uint32_t* shingles,
-                                                                       size_t count) {
-  for (size_t s = 0; s < count; ++s) {
-    uint32_t x = shingles[s];
-    for (size_t i = 0; i < n; ++i) {
-      uint32_t v = a[i] * x + b[i];
-      v ^= v >> 15;
-      sig[i] = v < sig[i] ? v : sig[i];
-    }
-  }
+uint64_t Mix64(uint64_t x) {  // splitmix64's finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint32_t SlotOf(uint64_t h, uint32_t slots) {
+  return static_cast<uint32_t>(((h >> 32) * slots) >> 32);
 }
 
 }  // namespace
 
 MinHashSignature ComputeMinHash(const MinHashOptions& options, std::string_view text) {
-  // Tokens: maximal runs of [A-Za-z0-9_] (BigCode: re.split("[^A-Za-z_0-9]")).
-  std::vector<std::string_view> tokens;
+  // Tokens: maximal runs of [A-Za-z0-9_] (BigCode: re.split("[^A-Za-z_0-9]")), hashed once each;
+  // a shingle's hash combines its tokens' hashes in order.
+  std::vector<uint64_t> tokens;
   size_t i = 0;
   while (i < text.size()) {
     while (i < text.size() && !IsWordChar(text[i])) ++i;
     size_t start = i;
     while (i < text.size() && IsWordChar(text[i])) ++i;
-    if (i > start) tokens.push_back(text.substr(start, i - start));
+    if (i > start) tokens.push_back(XXH3_64bits(text.data() + start, i - start));
   }
   auto n = static_cast<size_t>(options.ngram);
   if (tokens.size() < n) return {};
-  // Hash each distinct shingle once.
-  std::vector<uint32_t> shingles;
-  shingles.reserve(tokens.size() - n + 1);
-  std::string shingle;
+  const auto slots = static_cast<uint32_t>(options.permutations);
+  MinHashSignature sig(slots, std::numeric_limits<uint32_t>::max());
+  std::vector<bool> filled(slots, false);
   for (size_t t = 0; t + n <= tokens.size(); ++t) {
-    shingle.clear();
-    for (size_t k = 0; k < n; ++k) {
-      shingle.append(tokens[t + k]);
-      shingle.push_back(' ');
-    }
-    uint64_t h = XXH3_64bits(shingle.data(), shingle.size());
-    shingles.push_back(static_cast<uint32_t>(h ^ (h >> 32)));
+    uint64_t h = 0;
+    for (size_t k = 0; k < n; ++k) h = Mix64(h ^ tokens[t + k]) + k;
+    uint32_t slot = SlotOf(h, slots);
+    auto value = static_cast<uint32_t>(h);
+    filled[slot] = true;
+    if (value < sig[slot]) sig[slot] = value;
   }
-  std::sort(shingles.begin(), shingles.end());
-  shingles.erase(std::unique(shingles.begin(), shingles.end()), shingles.end());
-
-  const Permutations& perms = AllPermutations();
-  MinHashSignature sig(static_cast<size_t>(options.permutations),
-                       std::numeric_limits<uint32_t>::max());
-  UpdateSignature(perms.a.data(), perms.b.data(), sig.data(), sig.size(), shingles.data(),
-                  shingles.size());
-  return sig;
+  // Densification: an empty slot takes the value of the first filled slot along its own fixed
+  // probe sequence (the same for every document).
+  MinHashSignature dense = sig;
+  for (uint32_t slot = 0; slot < slots; ++slot) {
+    if (filled[slot]) continue;
+    for (uint64_t attempt = 1;; ++attempt) {
+      uint32_t probe = SlotOf(Mix64((uint64_t{slot} << 32) ^ attempt), slots);
+      if (filled[probe]) {
+        dense[slot] = sig[probe];
+        break;
+      }
+    }
+  }
+  return dense;
 }
 
 double EstimatedJaccard(const MinHashSignature& a, const MinHashSignature& b) {

@@ -1,6 +1,9 @@
 // Near-duplicate detection: MinHash signatures over word n-grams + LSH banding (BigCode's
-// near_deduplication defaults: 5-grams of tokens split on non-alphanumerics, 256 permutations,
-// 25 bands x 10 rows, Jaccard 0.7; docs shorter than ngram tokens are never duplicates).
+// near_deduplication defaults: 5-grams of tokens split on non-alphanumerics, 256 signature
+// slots, 25 bands x 10 rows, Jaccard 0.7; docs shorter than ngram tokens are never duplicates).
+// The signature is one-permutation MinHash with optimal densification: each slot collides
+// between two documents with probability equal to their Jaccard similarity, like a slot of
+// classic 256-permutation MinHash, at the cost of one hash per shingle instead of 256.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +19,7 @@ inline constexpr int64_t kMaxMinHashPermutations = 1024;
 
 struct MinHashOptions {
   int64_t ngram = 5;
-  int64_t permutations = 256;  // <= kMaxMinHashPermutations, >= bands * rows
+  int64_t permutations = 256;  // signature slots; <= kMaxMinHashPermutations, >= bands * rows
   int64_t bands = 25;
   int64_t rows = 10;
   double threshold = 0.7;
@@ -24,7 +27,7 @@ struct MinHashOptions {
 
 using MinHashSignature = std::vector<uint32_t>;  // empty: too short to compare
 
-// Signature of `text` (permutations values, or empty when it has fewer than `ngram` tokens).
+// Signature of `text` (`permutations` slots, or empty when it has fewer than `ngram` tokens).
 MinHashSignature ComputeMinHash(const MinHashOptions& options, std::string_view text);
 
 // Fraction of equal positions: the MinHash estimate of the Jaccard similarity.

@@ -7,43 +7,66 @@ namespace tune::data {
 namespace {
 
 // Large files are parsed in a window of whole top-level chunks around a random point: parse time
-// is linear in the text, and one middle needs only nearby nodes.
-constexpr size_t kParseWindowBytes = 4096;
+// is linear in the text (tree-sitter runs at a few MB/s, the largest cost of ingest once), and
+// one middle needs only nearby nodes. The window is twice the largest middle, at least 1 KiB.
+constexpr size_t kMinParseWindowBytes = 1024;
 
-// [begin, end) of a window of about kParseWindowBytes whose ends are starts of lines that begin
-// in column 0 with a non-space character (a top-level definition or statement in every
-// supported language), or the text ends.
-bool StartsTopLevelLine(char c) {
-  return c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '}' && c != ')';
+// How good a window boundary the line starting at `pos` is: 0 for a line that begins in column
+// 0 (a top-level definition or statement in every supported language), 1 for one indented by
+// one level (a member of a class or namespace: Java and C# keep everything there), 2 for any
+// other line with code, 3 for a blank line or one that closes a bracket (never a boundary).
+int BoundaryRank(std::string_view text, size_t pos) {
+  size_t indent = 0;
+  while (pos + indent < text.size() && (text[pos + indent] == ' ' || text[pos + indent] == '\t'))
+    ++indent;
+  if (pos + indent >= text.size()) return 3;
+  char c = text[pos + indent];
+  if (c == '\n' || c == '\r' || c == '}' || c == ')' || c == ']') return 3;
+  if (indent == 0) return 0;
+  bool one_level = text[pos] == '\t' ? indent == 1 : indent <= 4;
+  return one_level ? 1 : 2;
 }
 
-std::pair<size_t, size_t> ParseWindow(std::string_view text, std::mt19937_64& rng) {
-  if (text.size() <= 2 * kParseWindowBytes) return {0, text.size()};
-  auto top_level_at_or_before = [&](size_t pos) -> size_t {
-    while (pos > 0) {
-      size_t line = text.rfind('\n', pos - 1);
-      size_t start = line == std::string_view::npos ? 0 : line + 1;
-      if (start == 0) return 0;
-      if (StartsTopLevelLine(text[start])) return start;
-      pos = start - 1;
-    }
-    return 0;
-  };
-  size_t center = std::uniform_int_distribution<size_t>(0, text.size() - 1)(rng);
-  size_t begin =
-      top_level_at_or_before(center > kParseWindowBytes / 2 ? center - kParseWindowBytes / 2 : 0);
-  size_t end = std::min(text.size(), begin + kParseWindowBytes);
-  // Extend to the next top-level line start (or the end of the text).
-  while (end < text.size()) {
-    size_t line = text.find('\n', end);
-    if (line == std::string_view::npos || line + 1 >= text.size()) {
-      end = text.size();
-      break;
-    }
-    end = line + 1;
-    if (StartsTopLevelLine(text[end])) break;
+// The best-ranked line start in [lo, hi] (the highest or lowest among equals), or npos when
+// there is no line with code there.
+size_t BestBoundary(std::string_view text, size_t lo, size_t hi, bool prefer_high) {
+  size_t pos = lo;
+  if (pos > 0 && text[pos - 1] != '\n') {
+    pos = text.find('\n', pos);
+    if (pos == std::string_view::npos) return pos;
+    ++pos;
   }
-  return {begin, end};
+  size_t best = std::string_view::npos;
+  int best_rank = 3;
+  while (pos <= hi && pos < text.size()) {
+    int rank = BoundaryRank(text, pos);
+    if (rank < best_rank || (rank == best_rank && rank < 3 && prefer_high)) {
+      best = pos;
+      best_rank = rank;
+    }
+    size_t newline = text.find('\n', pos);
+    if (newline == std::string_view::npos) break;
+    pos = newline + 1;
+  }
+  return best;
+}
+
+// [begin, end) of a window of about `window` bytes around a random point, whose ends are the
+// best-ranked line starts within `window` bytes before the nominal ends (or the ends of the
+// text): a window never grows past 2 * window, even when a file is one large class.
+std::pair<size_t, size_t> ParseWindow(std::string_view text, size_t window,
+                                      std::mt19937_64& rng) {
+  if (text.size() <= 2 * window) return {0, text.size()};
+  size_t center = std::uniform_int_distribution<size_t>(0, text.size() - 1)(rng);
+  size_t nominal_begin = center > window / 2 ? center - window / 2 : 0;
+  size_t begin = nominal_begin <= window / 2
+                     ? 0
+                     : BestBoundary(text, nominal_begin - window / 2, nominal_begin, true);
+  if (begin == std::string_view::npos) begin = 0;
+  size_t nominal_end = begin + window;
+  if (nominal_end + window / 2 >= text.size()) return {begin, text.size()};
+  size_t end = BestBoundary(text, nominal_end, nominal_end + window / 2, false);
+  return {begin, end == std::string_view::npos ? text.size() : end};
 }
 
 bool IsUtf8Start(std::string_view text, size_t pos) {
@@ -83,7 +106,8 @@ class SampleBuilder {
 MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language, std::string_view text,
                         std::mt19937_64& rng) {
   if (HasGrammar(language) && Draw(rng, options.structured_rate)) {
-    auto [begin, end] = ParseWindow(text, rng);
+    size_t window = std::max(kMinParseWindowBytes, 2 * static_cast<size_t>(options.max_middle_bytes));
+    auto [begin, end] = ParseWindow(text, window, rng);
     auto spans = FindSyntaxSpans(language, text.substr(begin, end - begin),
                                  static_cast<uint32_t>(options.min_middle_bytes),
                                  static_cast<uint32_t>(options.max_middle_bytes));

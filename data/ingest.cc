@@ -36,7 +36,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 // Bumped whenever a change in this file alters per-blob results (invalidates blob caches).
-constexpr std::string_view kPipelineVersion = "ingest.2";
+constexpr std::string_view kPipelineVersion = "ingest.3";
 constexpr size_t kLanguageHeadBytes = 4096;
 constexpr size_t kSampleBatch = 256;
 constexpr size_t kMaxNeighbours = 8;

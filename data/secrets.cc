@@ -6,6 +6,7 @@
 #include <cmath>
 #include <regex>
 
+#include "absl/container/flat_hash_map.h"
 #include "data/internal/text.h"
 
 namespace tune::data {
@@ -18,11 +19,37 @@ struct Rule {
   int group;           // capture group that is the secret
   double min_entropy;  // of the captured text; 0 = no gate
   std::string_view placeholder;
+  // A cheap necessary condition for a match on a line, checked before the regex; null: none.
+  bool (*line_filter)(std::string_view line) = nullptr;
 };
 
 constexpr std::string_view kKey = "<KEY>";
 constexpr std::string_view kPassword = "<PASSWORD>";
 constexpr std::string_view kPrivateKey = "<PRIVATE_KEY>";
+
+bool IsGenericValueChar(unsigned char c) {
+  return internal::IsAsciiAlnum(c) || c == '_' || c == '.' || c == '=' || c == '-' || c == '+' ||
+         c == '/';
+}
+
+// A generic-api-key value is a run of [\w.=+/-] that passes the 3.5-bit entropy gate (so at
+// least 12 characters: log2(11) < 3.5) and is not an identifier path (so it holds a digit or one
+// of =-+/). Most lines with "key" or "token" in code have no such run and skip the regex.
+bool MayHoldGenericValue(std::string_view line) {
+  size_t run = 0;
+  bool non_identifier = false;
+  for (unsigned char c : line) {
+    if (!IsGenericValueChar(c)) {
+      run = 0;
+      non_identifier = false;
+      continue;
+    }
+    ++run;
+    non_identifier |= !internal::IsAsciiAlpha(c) && c != '_' && c != '.';
+    if (run >= 12 && non_identifier) return true;
+  }
+  return false;
+}
 
 std::vector<Rule> MakeRules() {
   auto re = [](const char* p, bool icase = false) {
@@ -106,7 +133,8 @@ std::vector<Rule> MakeRules() {
           true),
        1,
        3.5,
-       kKey});
+       kKey,
+       MayHoldGenericValue});
   return rules;
 }
 
@@ -185,31 +213,76 @@ double ShannonEntropy(std::string_view s) {
   return h;
 }
 
-std::vector<Redaction> FindSecrets(std::string_view text) {
+namespace {
+
+// Every keyword of every rule, found in one pass over the text: candidates are positions whose
+// two lower-cased bytes start some keyword (all keywords have at least three bytes).
+class KeywordScanner {
+ public:
+  explicit KeywordScanner(const std::vector<Rule>& rules) {
+    for (size_t r = 0; r < rules.size(); ++r) {
+      for (const std::string& k : rules[r].keywords) {
+        uint16_t key = Pair(k[0], k[1]);
+        starts_[key / 64] |= uint64_t{1} << (key % 64);
+        by_start_[key].push_back({k, static_cast<uint16_t>(r)});
+      }
+    }
+  }
+
+  // [start, end) of the lines holding a keyword of each rule, in order, without repeats.
+  std::vector<std::vector<std::pair<size_t, size_t>>> CandidateLines(std::string_view text,
+                                                                     size_t rules) const {
+    std::vector<std::vector<std::pair<size_t, size_t>>> lines(rules);
+    size_t line_start = 0, line_end = 0;  // line_end valid once past line_start
+    for (size_t i = 0; i + 1 < text.size(); ++i) {
+      if (text[i] == '\n') {
+        line_start = i + 1;
+        continue;
+      }
+      uint16_t key = Pair(text[i], text[i + 1]);
+      if (!(starts_[key / 64] >> (key % 64) & 1)) continue;
+      for (const auto& [keyword, rule] : by_start_.at(key)) {
+        if (!MatchesLower(text.substr(i), keyword)) continue;
+        if (line_end <= line_start) {
+          line_end = text.find('\n', i);
+          if (line_end == std::string_view::npos) line_end = text.size();
+        }
+        auto& out = lines[rule];
+        if (out.empty() || out.back().first != line_start) out.emplace_back(line_start, line_end);
+      }
+    }
+    return lines;
+  }
+
+ private:
+  static char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+  static uint16_t Pair(char a, char b) {
+    return static_cast<uint16_t>(static_cast<unsigned char>(Lower(a)) << 8 |
+                                 static_cast<unsigned char>(Lower(b)));
+  }
+  static bool MatchesLower(std::string_view text, std::string_view keyword) {
+    if (text.size() < keyword.size()) return false;
+    for (size_t k = 0; k < keyword.size(); ++k) {
+      if (Lower(text[k]) != keyword[k]) return false;
+    }
+    return true;
+  }
+
+  std::array<uint64_t, 1024> starts_{};  // bit per two-byte keyword start
+  absl::flat_hash_map<uint16_t, std::vector<std::pair<std::string, uint16_t>>> by_start_;
+};
+
+std::vector<Redaction> Find(std::string_view text, bool line_filters) {
   std::vector<Redaction> found;
   FindPrivateKeys(text, found, 0);
   const std::vector<Rule>& rules = Rules();
-  // Keyword prefilter over the whole lower-cased text: the regexes run only on lines that hold
-  // one of their rule's keywords.
-  std::string lower = internal::ToLower(text);
-  std::vector<std::pair<size_t, size_t>> lines;  // [start, end) of candidate lines
+  static const KeywordScanner scanner(rules);
+  const auto candidates = scanner.CandidateLines(text, rules.size());
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
-    lines.clear();
-    for (const std::string& k : rule.keywords) {
-      for (size_t pos = lower.find(k); pos != std::string::npos; pos = lower.find(k, pos + 1)) {
-        size_t start = lower.rfind('\n', pos);
-        start = start == std::string::npos ? 0 : start + 1;
-        size_t end = lower.find('\n', pos);
-        if (end == std::string::npos) end = lower.size();
-        lines.emplace_back(start, end);
-        pos = end;
-      }
-    }
-    std::sort(lines.begin(), lines.end());
-    lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
-    for (const auto& [line_start, line_end] : lines) {
+    for (const auto& [line_start, line_end] : candidates[r]) {
       std::string_view line = text.substr(line_start, line_end - line_start);
+      if (line_filters && rule.line_filter != nullptr && !rule.line_filter(line)) continue;
       for (std::cregex_iterator it(line.data(), line.data() + line.size(), rule.pattern), end;
            it != end; ++it) {
         const auto& m = (*it)[rule.group];
@@ -236,6 +309,14 @@ std::vector<Redaction> FindSecrets(std::string_view text) {
     merged.push_back(r);
   }
   return merged;
+}
+
+}  // namespace
+
+std::vector<Redaction> FindSecrets(std::string_view text) { return Find(text, true); }
+
+std::vector<Redaction> FindSecretsWithoutLineFilters(std::string_view text) {
+  return Find(text, false);
 }
 
 std::string ApplyRedactions(std::string_view text, const std::vector<Redaction>& redactions) {

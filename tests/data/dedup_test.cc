@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 
@@ -42,6 +43,42 @@ TEST(MinHashTest, EstimateTracksTrueJaccard) {
   double j_other = EstimatedJaccard(ComputeMinHash(opt, base), ComputeMinHash(opt, other));
   EXPECT_GT(j_near, 0.8);
   EXPECT_LT(j_other, 0.05);
+}
+
+// Documents of distinct words with ngram 1: the shingle sets and their Jaccard are known exactly.
+std::string Words(const std::string& prefix, int from, int to) {
+  std::string s;
+  for (int i = from; i < to; ++i) s += prefix + std::to_string(i) + " ";
+  return s;
+}
+
+// Each slot must collide with probability J (one-permutation hashing with optimal densification
+// is unbiased), for large sets and for small ones where most slots are filled by densification.
+TEST(MinHashTest, SlotCollisionRateIsJaccard) {
+  MinHashOptions opt;
+  opt.ngram = 1;
+  for (int size : {30, 200, 2000}) {
+    for (double jaccard : {0.3, 0.7, 0.9}) {
+      // |A| = |B| = size, |A n B| = shared: J = shared / (2 size - shared).
+      int shared = static_cast<int>(std::lround(2 * size * jaccard / (1 + jaccard)));
+      double exact = static_cast<double>(shared) / (2 * size - shared);
+      double sum = 0;
+      const int pairs = 200;
+      for (int p = 0; p < pairs; ++p) {
+        std::string prefix = "d" + std::to_string(p) + "_";
+        std::string a = Words(prefix, 0, size);
+        std::string b = Words(prefix, size - shared, 2 * size - shared);
+        sum += EstimatedJaccard(ComputeMinHash(opt, a), ComputeMinHash(opt, b));
+      }
+      // The mean of 200 x 256 slot indicators: standard error < 0.01 for any J.
+      EXPECT_NEAR(sum / pairs, exact, 0.03) << "size " << size << ", J " << exact;
+    }
+  }
+}
+
+TEST(MinHashTest, SignatureDependsOnWordOrder) {
+  MinHashOptions opt;
+  EXPECT_NE(ComputeMinHash(opt, "a b c d e f g h"), ComputeMinHash(opt, "h g f e d c b a"));
 }
 
 TEST(LshIndexTest, NearDuplicateFoundUnrelatedKept) {

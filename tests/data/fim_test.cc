@@ -131,8 +131,29 @@ TEST(FimTest, StructuredMiddlesAreSyntaxNodes) {
   EXPECT_GE(kinds.size(), 4u);  // functions, blocks, statements, expressions, argument lists
 }
 
+// Middles drawn from parse windows of `text` must be nodes of the full parse, and windows must
+// reach the whole file.
+void ExpectWindowedMiddlesAreNodes(std::string_view language, const std::string& text) {
+  ASSERT_GT(text.size(), 40000u);
+  FimOptions opt;
+  opt.structured_rate = 1;
+  auto spans = FindSyntaxSpans(language, text, 16, 1000);
+  ASSERT_TRUE(spans.ok());
+  std::set<std::pair<uint32_t, uint32_t>> nodes;
+  for (const SyntaxSpan& sp : *spans) nodes.emplace(sp.begin, sp.end);
+  std::set<uint32_t> starts;
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    std::mt19937_64 rng(seed);
+    MiddleSpan m = ChooseMiddle(opt, language, text, rng);
+    ASSERT_TRUE(m.structured);
+    EXPECT_TRUE(nodes.count({m.begin, m.end})) << text.substr(m.begin, m.end - m.begin);
+    starts.insert(m.begin);
+  }
+  EXPECT_GT(*starts.rbegin(), text.size() / 2);
+}
+
 TEST(FimTest, LargeFilesAreParsedInWindowsThatKeepNodesAligned) {
-  // ~60 KB of Python: middles come from a parse window, yet must be nodes of the full parse.
+  // ~60 KB of Python with top-level classes and functions.
   std::string text = "import os\n\n";
   for (int i = 0; i < 300; ++i) {
     text += "class Thing" + std::to_string(i) +
@@ -143,22 +164,25 @@ TEST(FimTest, LargeFilesAreParsedInWindowsThatKeepNodesAligned) {
     text += "def top_" + std::to_string(i) + "(a, b):\n    return a * b + " + std::to_string(i) +
             "\n\n\n";
   }
-  ASSERT_GT(text.size(), 40000u);
-  FimOptions opt;
-  opt.structured_rate = 1;
-  auto spans = FindSyntaxSpans("python", text, 16, 1000);
-  ASSERT_TRUE(spans.ok());
-  std::set<std::pair<uint32_t, uint32_t>> nodes;
-  for (const SyntaxSpan& sp : *spans) nodes.emplace(sp.begin, sp.end);
-  std::set<uint32_t> starts;
-  for (uint64_t seed = 0; seed < 100; ++seed) {
-    std::mt19937_64 rng(seed);
-    MiddleSpan m = ChooseMiddle(opt, "python", text, rng);
-    ASSERT_TRUE(m.structured);
-    EXPECT_TRUE(nodes.count({m.begin, m.end})) << text.substr(m.begin, m.end - m.begin);
-    starts.insert(m.begin);
+  ExpectWindowedMiddlesAreNodes("python", text);
+}
+
+// One class spanning the whole file: windows start and end at its members.
+TEST(FimTest, OneLargeClassIsParsedInWindowsOfItsMembers) {
+  std::string python = "class Big:\n    \"\"\"Docs.\"\"\"\n\n";
+  std::string java = "package x;\n\npublic class Big {\n";
+  for (int i = 0; i < 400; ++i) {
+    std::string n = std::to_string(i);
+    python += "    def run_" + n + "(self, x):\n        if x > " + n +
+              ":\n            return self.helper(x, " + n + ")\n        return [v * " + n +
+              " for v in range(x)]\n\n";
+    java += "    public int run" + n + "(int x) {\n        if (x > " + n +
+            ") {\n            return helper(x, " + n + ");\n        }\n        return x * " + n +
+            ";\n    }\n\n";
   }
-  EXPECT_GT(*starts.rbegin(), text.size() / 2);  // windows cover the whole file
+  java += "}\n";
+  ExpectWindowedMiddlesAreNodes("python", python);
+  ExpectWindowedMiddlesAreNodes("java", java);
 }
 
 TEST(FimTest, RandomCutsRespectUtf8) {
