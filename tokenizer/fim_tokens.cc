@@ -28,12 +28,15 @@ constexpr std::string_view kEot[] = {"\u2581<EOT>", "<EOT>", "<|endoftext|>"};
 }  // namespace
 
 void DiscoverFimTokens(const VocabData& vocab, FimTokens& fim) {
+  // Every spelling starts with "<" or "▁<": only such tokens are indexed.
   absl::flat_hash_map<std::string_view, int32_t> ids;
   for (size_t i = 0; i < vocab.tokens.size(); ++i) {
     const TokenType type = vocab.types[i];
+    const std::string_view t = vocab.tokens[i];
+    if (!t.starts_with('<') && !t.starts_with("\u2581<")) continue;
     if (type == TokenType::kNormal || type == TokenType::kControl ||
         type == TokenType::kUserDefined) {
-      ids.try_emplace(vocab.tokens[i], static_cast<int32_t>(i));
+      ids.try_emplace(t, static_cast<int32_t>(i));
     }
   }
   auto fill = [&](std::optional<int32_t>& slot, const auto& spellings) {

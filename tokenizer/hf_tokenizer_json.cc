@@ -74,8 +74,50 @@ absl::StatusOr<PreTokenizerKind> ByteLevelPreTokenizer(const std::filesystem::pa
   return Unsupported(path, "pre_tokenizer", pre);
 }
 
+// model.vocab and model.merges, taken out of the parse as they stream by: kept in the DOM they
+// were most of the load time (a std::map node and a string compare chain per token).
+struct VocabAndMerges {
+  std::vector<std::pair<std::string, Json>> vocab;  // token, id as parsed
+  std::vector<Json> merges;                         // "a b" or ["a", "b"] as parsed
+};
+
+// Parses tokenizer.json, moving model.vocab's entries and model.merges' elements into `out`
+// (the DOM keeps those two containers, empty).
+Json ParseStreamingVocab(const std::string& text, VocabAndMerges& out) {
+  enum class Section { kOther, kVocab, kMerges };
+  bool in_model = false;
+  Section section = Section::kOther;
+  std::string key;
+  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    using E = Json::parse_event_t;
+    if (event == E::key && depth == 1) in_model = parsed == "model";
+    if (event == E::key && depth == 2 && in_model) {
+      section = parsed == "vocab" ? Section::kVocab
+                : parsed == "merges" ? Section::kMerges
+                                     : Section::kOther;
+    }
+    if (depth != 3 || section == Section::kOther) return true;
+    if (section == Section::kVocab) {
+      if (event == E::key) {
+        key = parsed.get<std::string>();
+        return false;
+      }
+      // An id that is an object or an array is kept as null: rejected below as a bad id.
+      out.vocab.emplace_back(std::move(key), event == E::value ? std::move(parsed) : Json());
+      return false;
+    }
+    // merges: a string element (value), or a pair array, whole at its array_end.
+    if (event == E::value || event == E::array_end || event == E::object_end) {
+      out.merges.push_back(std::move(parsed));
+      return false;
+    }
+    return true;
+  };
+  return Json::parse(text, callback, /*allow_exceptions=*/false);
+}
+
 absl::StatusOr<std::vector<std::string>> Merges(const std::filesystem::path& path,
-                                                const Json& merges) {
+                                                const std::vector<Json>& merges) {
   std::vector<std::string> out;
   out.reserve(merges.size());
   for (const Json& m : merges) {
@@ -105,7 +147,8 @@ std::optional<int32_t> ConfigToken(const Json& config, std::string_view key,
 absl::StatusOr<VocabData> ReadHfTokenizerJson(const std::filesystem::path& path,
                                              std::string_view config_json) {
   TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  VocabAndMerges streamed;
+  Json j = ParseStreamingVocab(text, streamed);
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: not valid JSON; hint: pass a Hugging Face tokenizer.json", path.string()));
@@ -172,7 +215,7 @@ absl::StatusOr<VocabData> ReadHfTokenizerJson(const std::filesystem::path& path,
   // Vocabulary: model.vocab plus added_tokens (which may extend it).
   absl::flat_hash_map<std::string, int32_t> ids;
   int32_t size = 0;
-  for (const auto& [token, id] : model["vocab"].items()) {
+  for (const auto& [token, id] : streamed.vocab) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 24)) {
       return Unsupported(path, "model.vocab id", id);
     }
@@ -212,7 +255,7 @@ absl::StatusOr<VocabData> ReadHfTokenizerJson(const std::filesystem::path& path,
     v.unk = it->second;
     v.types[it->second] = TokenType::kUnknown;
   }
-  TUNE_ASSIGN_OR_RETURN(v.merges, Merges(path, model["merges"]));
+  TUNE_ASSIGN_OR_RETURN(v.merges, Merges(path, streamed.merges));
 
   v.bos = ConfigToken(config, "bos_token", ids);
   v.eos = ConfigToken(config, "eos_token", ids);

@@ -149,6 +149,8 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
   byte_ids.fill(-1);
   token_bytes.resize(n);
   absl::flat_hash_map<std::string_view, int32_t> by_text;
+  by_text.reserve(static_cast<size_t>(n));
+  pieces.reserve(static_cast<size_t>(n));
   for (int32_t id = 0; id < n; ++id) {
     const std::string& text = v.tokens[id];
     const TokenType type = v.types[id];
@@ -208,14 +210,17 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
     const float unmerged = -static_cast<float>(v.merges.size());
     std::vector<float> synthesized;
     if (!byte_level && v.scores.empty()) synthesized.assign(n, unmerged);
+    std::string joined;
     for (size_t rank = 0; rank < v.merges.size(); ++rank) {
       const std::string& m = v.merges[rank];
       const size_t space = m.find(' ', 1);
       if (space == std::string::npos) {
         return Invalid(absl::StrFormat("merge %d '%s' is not 'left right'", rank, m));
       }
-      const std::string left = m.substr(0, space), right = m.substr(space + 1);
-      auto l = by_text.find(left), r = by_text.find(right), c = by_text.find(left + right);
+      const std::string_view left = std::string_view(m).substr(0, space);
+      const std::string_view right = std::string_view(m).substr(space + 1);
+      joined.assign(left).append(right);
+      auto l = by_text.find(left), r = by_text.find(right), c = by_text.find(joined);
       if (l == by_text.end() || r == by_text.end() || c == by_text.end()) {
         return Invalid(absl::StrFormat("merge %d '%s' names a token not in the vocabulary",
                                        rank, m));

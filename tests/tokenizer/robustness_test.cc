@@ -130,7 +130,18 @@ TEST(Robustness, MalformedFilesAreErrors) {
         R"({"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []},
             "pre_tokenizer": {"type": "ByteLevel"}})",
         R"({"model": {"type": "BPE", "vocab": {}, "merges": []},
-            "pre_tokenizer": {"type": "Whitespace"}})"}) {
+            "pre_tokenizer": {"type": "Whitespace"}})",
+        // vocab and merges are streamed out of the parse: bad entries must still be errors.
+        R"({"model": {"type": "BPE", "vocab": {"a": {"id": 0}, "b": 1}, "merges": []},
+            "pre_tokenizer": {"type": "ByteLevel"}})",
+        R"({"model": {"type": "BPE", "vocab": {"a": [0], "b": 1}, "merges": []},
+            "pre_tokenizer": {"type": "ByteLevel"}})",
+        R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2},
+            "merges": [{"left": "a"}]}, "pre_tokenizer": {"type": "ByteLevel"}})",
+        R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a"]]},
+            "pre_tokenizer": {"type": "ByteLevel"}})",
+        R"({"model": {"type": "BPE", "vocab": ["a", "b"], "merges": []},
+            "pre_tokenizer": {"type": "ByteLevel"}})"}) {
     const absl::Status status = load("tokenizer.json", json);
     EXPECT_FALSE(status.ok()) << json;
     EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("tokenizer.json")) << json;
