@@ -38,7 +38,7 @@ namespace fs = std::filesystem;
 // Bumped whenever a change in this file alters per-blob results (invalidates blob caches).
 constexpr std::string_view kPipelineVersion = "ingest.3";
 constexpr size_t kLanguageHeadBytes = 4096;
-constexpr size_t kSampleBatch = 256;
+constexpr size_t kSampleWindow = 256;  // samples built ahead of the one being written
 constexpr size_t kMaxNeighbours = 8;
 constexpr int64_t kEvalCheckRows = 5;
 
@@ -565,7 +565,10 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   auto neighbours_of = [&](size_t i) {
     const std::string& p = entries[i].file.path;
     size_t slash = p.rfind('/');
-    const std::vector<size_t>& same = dirs[slash == std::string::npos ? "" : p.substr(0, slash)];
+    // Read-only lookup: samples are built on several threads.
+    auto dir = dirs.find(slash == std::string::npos ? "" : p.substr(0, slash));
+    if (dir == dirs.end()) return std::vector<Neighbour>();
+    const std::vector<size_t>& same = dir->second;
     std::vector<std::pair<size_t, size_t>> by_distance;  // (distance in the listing, entry)
     size_t pos = std::lower_bound(same.begin(), same.end(), i) - same.begin();
     for (size_t k = 0; k < same.size(); ++k) {
@@ -582,43 +585,39 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
 
   {
     Progress progress("tokenizing", kept.size(), options.progress);
-    std::vector<Sample> samples;
-    for (size_t start = 0; start < kept.size(); start += kSampleBatch) {
-      size_t n = std::min(kSampleBatch, kept.size() - start);
-      samples.assign(n, Sample{});
-      internal::ParallelFor(n, threads, [&](size_t, size_t k) {
-        const Entry& e = entries[kept[start + k]];
-        std::string key = e.file.path + "\n" + e.file.blob_id;
-        std::mt19937_64 rng(XXH64(key.data(), key.size(), static_cast<uint64_t>(options.seed)));
-        SampleInput input{e.file.path, e.text, e.language, repo_name,
-                          neighbours_of(kept[start + k])};
-        samples[k] = BuildSample(tok, options.fim, input, rng);
-        progress.Add(1, e.text.size());
-      });
-      for (size_t k = 0; k < n; ++k) {
-        const Entry& e = entries[kept[start + k]];
-        const Sample& s = samples[k];
-        stats.languages[e.language].tokens += s.tokens.size();
-        switch (s.kind) {
-          case SampleKind::kPlain:
-            ++stats.samples_plain;
-            break;
-          case SampleKind::kPsm:
-            ++stats.samples_psm;
-            break;
-          case SampleKind::kSpm:
-            ++stats.samples_spm;
-            break;
-        }
-        if (s.kind != SampleKind::kPlain) {
-          ++(s.structured ? stats.fim_structured : stats.fim_random);
-          if (s.structured) ++stats.span_kinds[std::string(SpanKindName(s.span_kind))];
-        }
-        stats.repo_context += s.repo_context;
-        stats.fim_unavailable += s.fim_unavailable;
-        TUNE_RETURN_IF_ERROR((e.held_out ? eval : train).Add(s));
+    auto build = [&](size_t k) {
+      const Entry& e = entries[kept[k]];
+      std::string key = e.file.path + "\n" + e.file.blob_id;
+      std::mt19937_64 rng(XXH64(key.data(), key.size(), static_cast<uint64_t>(options.seed)));
+      SampleInput input{e.file.path, e.text, e.language, repo_name, neighbours_of(kept[k])};
+      Sample sample = BuildSample(tok, options.fim, input, rng);
+      progress.Add(1, e.text.size());
+      return sample;
+    };
+    auto write = [&](size_t k, Sample s) -> absl::Status {
+      const Entry& e = entries[kept[k]];
+      stats.languages[e.language].tokens += s.tokens.size();
+      switch (s.kind) {
+        case SampleKind::kPlain:
+          ++stats.samples_plain;
+          break;
+        case SampleKind::kPsm:
+          ++stats.samples_psm;
+          break;
+        case SampleKind::kSpm:
+          ++stats.samples_spm;
+          break;
       }
-    }
+      if (s.kind != SampleKind::kPlain) {
+        ++(s.structured ? stats.fim_structured : stats.fim_random);
+        if (s.structured) ++stats.span_kinds[std::string(SpanKindName(s.span_kind))];
+      }
+      stats.repo_context += s.repo_context;
+      stats.fim_unavailable += s.fim_unavailable;
+      return (e.held_out ? eval : train).Add(s);
+    };
+    TUNE_RETURN_IF_ERROR(internal::OrderedParallelFor<Sample>(kept.size(), threads,
+                                                              kSampleWindow, build, write));
   }
   TUNE_RETURN_IF_ERROR(train.Flush());
   TUNE_RETURN_IF_ERROR(eval.Flush());

@@ -47,23 +47,35 @@ absl::Status ShardWriter::AddDocument(std::span<const int32_t> tokens,
 }
 
 absl::StatusOr<uint64_t> ShardWriter::Write(const std::filesystem::path& path) const {
+  // Header, then the three arrays streamed from where they are (no copy of a multi-GB shard);
+  // the checksum covers every byte after the header.
   uint64_t n = tokens_.size();
   uint64_t mask_offset = kHeaderSize + n * 4;
   uint64_t bounds_offset = Padded8(mask_offset + n);
-  uint64_t total = bounds_offset + boundaries_.size() * 8;
-  std::string buf(total, '\0');
-  std::memcpy(buf.data(), kShardMagic, 8);
-  Put<uint32_t>(buf, 8, kShardFormatVersion);
-  Put<uint32_t>(buf, 12, kHeaderSize);
-  Put<uint64_t>(buf, 16, n);
-  Put<uint64_t>(buf, 24, num_documents());
-  Put<uint32_t>(buf, 40, vocab_size_);
-  std::memcpy(buf.data() + kHeaderSize, tokens_.data(), n * 4);
-  std::memcpy(buf.data() + mask_offset, mask_.data(), n);
-  std::memcpy(buf.data() + bounds_offset, boundaries_.data(), boundaries_.size() * 8);
-  uint64_t checksum = XXH64(buf.data() + kHeaderSize, total - kHeaderSize, 0);
-  Put<uint64_t>(buf, 32, checksum);
-  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(path, buf));
+  const std::string padding(bounds_offset - (mask_offset + n), '\0');
+  const std::string_view parts[] = {
+      {reinterpret_cast<const char*>(tokens_.data()), n * 4},
+      {reinterpret_cast<const char*>(mask_.data()), n},
+      padding,
+      {reinterpret_cast<const char*>(boundaries_.data()), boundaries_.size() * 8}};
+  XXH64_state_t* hash = XXH64_createState();
+  XXH64_reset(hash, 0);
+  for (std::string_view part : parts) XXH64_update(hash, part.data(), part.size());
+  const uint64_t checksum = XXH64_digest(hash);
+  XXH64_freeState(hash);
+
+  std::string header(kHeaderSize, '\0');
+  std::memcpy(header.data(), kShardMagic, 8);
+  Put<uint32_t>(header, 8, kShardFormatVersion);
+  Put<uint32_t>(header, 12, kHeaderSize);
+  Put<uint64_t>(header, 16, n);
+  Put<uint64_t>(header, 24, num_documents());
+  Put<uint64_t>(header, 32, checksum);
+  Put<uint32_t>(header, 40, vocab_size_);
+  TUNE_ASSIGN_OR_RETURN(core::AtomicFileWriter file, core::AtomicFileWriter::Open(path));
+  TUNE_RETURN_IF_ERROR(file.Append(header));
+  for (std::string_view part : parts) TUNE_RETURN_IF_ERROR(file.Append(part));
+  TUNE_RETURN_IF_ERROR(file.Commit());
   return checksum;
 }
 

@@ -427,9 +427,25 @@ TEST(IngestTest, BadInputsFailCleanly) {
   EXPECT_EQ(clobber.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(fs::exists(dir / "mine" / "notes.txt"));
 
-  // Unreadable object.
+  // Damaged object: bytes flipped inside its compressed stream (objects are not re-hashed on
+  // read, as in git; zlib's checksum must still catch this).
   auto reader = RepoReader::Open(dir / "repo");
   auto files = (*reader)->ListFiles(*(*reader)->ResolveCommit("HEAD"));
+  const fs::path damaged = repo.LooseObjectPath((*files)[0].blob_id);
+  auto original = core::ReadFile(damaged);
+  ASSERT_TRUE(original.ok());
+  std::string flipped = *original;
+  for (size_t i = flipped.size() / 2; i < flipped.size() / 2 + 4; ++i) flipped[i] ^= 0x5a;
+  fs::permissions(damaged, fs::perms::owner_write, fs::perm_options::add);
+  ::tune::testing::WriteTestFile(damaged, flipped);
+  auto damage = RunIngest(Options(dir / "repo", dir / "ds"));
+  EXPECT_EQ(damage.status().code(), absl::StatusCode::kDataLoss) << damage.status();
+  EXPECT_NE(damage.status().message().find((*files)[0].path), std::string::npos)
+      << damage.status();
+  ExpectNothingLeft(dir / "ds");
+  ::tune::testing::WriteTestFile(damaged, *original);
+
+  // Unreadable object.
   fs::remove(repo.LooseObjectPath((*files)[1].blob_id));
   auto corrupt = RunIngest(Options(dir / "repo", dir / "ds"));
   EXPECT_EQ(corrupt.status().code(), absl::StatusCode::kDataLoss);
