@@ -97,13 +97,14 @@ bool IsAlnum(char c) { return internal::IsAsciiAlnum(static_cast<unsigned char>(
 
 // Length of one hex-byte unit at s[k] ("0x1f", "\x1f", or a bare "1f" word), else 0.
 size_t HexUnit(std::string_view s, size_t k) {
-  size_t p = k;
-  bool prefixed = s.substr(p, 2) == "0x" || s.substr(p, 2) == "\\x";
-  if (prefixed) p += 2;
+  if (k + 2 > s.size()) return 0;
+  const bool prefixed = (s[k] == '0' || s[k] == '\\') && s[k + 1] == 'x';
+  // A bare unit is a whole word; most positions in text are inside words: checked first.
+  if (!prefixed && (!IsHex(s[k]) || (k > 0 && IsAlnum(s[k - 1])))) return 0;
+  size_t p = prefixed ? k + 2 : k;
   if (p + 2 > s.size() || !IsHex(s[p]) || !IsHex(s[p + 1])) return 0;
   p += 2;
   if (p < s.size() && IsAlnum(s[p])) return 0;
-  if (!prefixed && k > 0 && IsAlnum(s[k - 1])) return 0;
   return p - k;
 }
 
