@@ -47,7 +47,8 @@ AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
     : path_(std::move(other.path_)),
       tmp_path_(std::move(other.tmp_path_)),
       fd_(std::exchange(other.fd_, -1)),
-      bytes_written_(other.bytes_written_) {}
+      bytes_written_(other.bytes_written_),
+      writeback_started_(other.writeback_started_) {}
 
 AtomicFileWriter::~AtomicFileWriter() {
   if (fd_ >= 0) {
@@ -66,6 +67,34 @@ absl::Status AtomicFileWriter::Append(std::string_view bytes) {
     }
     bytes.remove_prefix(static_cast<size_t>(n));
     bytes_written_ += static_cast<uint64_t>(n);
+  }
+  constexpr uint64_t kWritebackBytes = uint64_t{8} << 20;
+  if (bytes_written_ - writeback_started_ >= kWritebackBytes) {
+    // Asynchronous: starts writeback of the new range without waiting for it (advisory; an
+    // error here would surface again at fsync).
+    ::sync_file_range(fd_, static_cast<off64_t>(writeback_started_),
+                      static_cast<off64_t>(bytes_written_ - writeback_started_),
+                      SYNC_FILE_RANGE_WRITE);
+    writeback_started_ = bytes_written_;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AtomicFileWriter::WriteAt(uint64_t offset, std::string_view bytes) {
+  if (fd_ < 0) return absl::FailedPreconditionError("write after commit");
+  if (offset + bytes.size() > bytes_written_) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: WriteAt [%d, %d) past the %d bytes written", path_.string(), offset,
+        offset + bytes.size(), bytes_written_));
+  }
+  while (!bytes.empty()) {
+    ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", path_);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
   }
   return absl::OkStatus();
 }

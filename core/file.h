@@ -32,7 +32,11 @@ class AtomicFileWriter {
   AtomicFileWriter(const AtomicFileWriter&) = delete;
   ~AtomicFileWriter();
 
+  // Appends; every 8 MiB appended, the kernel is asked to start writing them out, so the fsync
+  // in Commit() finds little left to do.
   absl::Status Append(std::string_view bytes);
+  // Overwrites bytes already appended (a header whose counts are known only at the end).
+  absl::Status WriteAt(uint64_t offset, std::string_view bytes);
   absl::Status Commit();
   uint64_t bytes_written() const { return bytes_written_; }
 
@@ -43,6 +47,7 @@ class AtomicFileWriter {
   std::filesystem::path tmp_path_;
   int fd_ = -1;
   uint64_t bytes_written_ = 0;
+  uint64_t writeback_started_ = 0;  // bytes handed to the kernel's writeback so far
 };
 
 // A read-only memory map of a whole file. Pages are shared with the page cache, so mapping a

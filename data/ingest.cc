@@ -194,19 +194,23 @@ class SplitWriter {
       : split_(std::move(split)), dir_(dir), vocab_(vocab), shard_tokens_(shard_tokens) {}
 
   absl::Status Add(const Sample& sample) {
-    if (!writer_) writer_ = std::make_unique<ShardWriter>(vocab_);
+    if (!writer_) {
+      file_ = absl::StrFormat("%s-%05d.tshard", split_, shards_.size());
+      TUNE_ASSIGN_OR_RETURN(ShardWriter w, ShardWriter::Create(dir_ / file_, vocab_));
+      writer_ = std::make_unique<ShardWriter>(std::move(w));
+    }
     TUNE_RETURN_IF_ERROR(writer_->AddDocument(sample.tokens, sample.loss_mask));
     if (static_cast<int64_t>(writer_->num_tokens()) >= shard_tokens_) return Flush();
     return absl::OkStatus();
   }
   absl::Status Flush() {
-    if (!writer_ || writer_->num_documents() == 0) return absl::OkStatus();
+    if (!writer_) return absl::OkStatus();
     ShardInfo info;
-    info.file = absl::StrFormat("%s-%05d.tshard", split_, shards_.size());
+    info.file = file_;
     info.split = split_;
     info.tokens = writer_->num_tokens();
     info.documents = writer_->num_documents();
-    TUNE_ASSIGN_OR_RETURN(info.checksum, writer_->Write(dir_ / info.file));
+    TUNE_ASSIGN_OR_RETURN(info.checksum, writer_->Finish());
     shards_.push_back(info);
     writer_.reset();
     return absl::OkStatus();
@@ -218,6 +222,7 @@ class SplitWriter {
   fs::path dir_;
   uint32_t vocab_;
   int64_t shard_tokens_;
+  std::string file_;  // of the shard being written
   std::unique_ptr<ShardWriter> writer_;
   std::vector<ShardInfo> shards_;
 };

@@ -28,6 +28,27 @@ T Get(const uint8_t* p) {
 
 }  // namespace
 
+ShardWriter::ShardWriter(core::AtomicFileWriter file, uint32_t vocab_size)
+    : file_(std::move(file)),
+      vocab_size_(vocab_size),
+      checksum_(XXH64_createState(), &XXH64_freeState) {
+  XXH64_reset(checksum_.get(), 0);
+  boundaries_.push_back(0);
+}
+
+absl::StatusOr<ShardWriter> ShardWriter::Create(const std::filesystem::path& path,
+                                                uint32_t vocab_size) {
+  TUNE_ASSIGN_OR_RETURN(core::AtomicFileWriter file, core::AtomicFileWriter::Open(path));
+  // The header is filled in by Finish(), when the counts and the checksum are known.
+  TUNE_RETURN_IF_ERROR(file.Append(std::string(kHeaderSize, '\0')));
+  return ShardWriter(std::move(file), vocab_size);
+}
+
+absl::Status ShardWriter::AppendPayload(std::string_view bytes) {
+  XXH64_update(checksum_.get(), bytes.data(), bytes.size());
+  return file_.Append(bytes);
+}
+
 absl::Status ShardWriter::AddDocument(std::span<const int32_t> tokens,
                                       std::span<const uint8_t> loss_mask) {
   if (tokens.size() != loss_mask.size()) {
@@ -40,30 +61,21 @@ absl::Status ShardWriter::AddDocument(std::span<const int32_t> tokens,
           absl::StrFormat("token id %d is outside the vocabulary [0, %d)", t, vocab_size_));
     }
   }
-  tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
+  TUNE_RETURN_IF_ERROR(AppendPayload(
+      {reinterpret_cast<const char*>(tokens.data()), tokens.size() * sizeof(int32_t)}));
   mask_.insert(mask_.end(), loss_mask.begin(), loss_mask.end());
-  boundaries_.push_back(tokens_.size());
+  boundaries_.push_back(mask_.size());
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> ShardWriter::Write(const std::filesystem::path& path) const {
-  // Header, then the three arrays streamed from where they are (no copy of a multi-GB shard);
-  // the checksum covers every byte after the header.
-  uint64_t n = tokens_.size();
-  uint64_t mask_offset = kHeaderSize + n * 4;
-  uint64_t bounds_offset = Padded8(mask_offset + n);
-  const std::string padding(bounds_offset - (mask_offset + n), '\0');
-  const std::string_view parts[] = {
-      {reinterpret_cast<const char*>(tokens_.data()), n * 4},
-      {reinterpret_cast<const char*>(mask_.data()), n},
-      padding,
-      {reinterpret_cast<const char*>(boundaries_.data()), boundaries_.size() * 8}};
-  XXH64_state_t* hash = XXH64_createState();
-  XXH64_reset(hash, 0);
-  for (std::string_view part : parts) XXH64_update(hash, part.data(), part.size());
-  const uint64_t checksum = XXH64_digest(hash);
-  XXH64_freeState(hash);
-
+absl::StatusOr<uint64_t> ShardWriter::Finish() {
+  const uint64_t n = mask_.size();
+  const uint64_t mask_end = kHeaderSize + n * 4 + n;
+  TUNE_RETURN_IF_ERROR(AppendPayload({reinterpret_cast<const char*>(mask_.data()), n}));
+  TUNE_RETURN_IF_ERROR(AppendPayload(std::string(Padded8(mask_end) - mask_end, '\0')));
+  TUNE_RETURN_IF_ERROR(AppendPayload({reinterpret_cast<const char*>(boundaries_.data()),
+                                      boundaries_.size() * sizeof(uint64_t)}));
+  const uint64_t checksum = XXH64_digest(checksum_.get());
   std::string header(kHeaderSize, '\0');
   std::memcpy(header.data(), kShardMagic, 8);
   Put<uint32_t>(header, 8, kShardFormatVersion);
@@ -72,10 +84,8 @@ absl::StatusOr<uint64_t> ShardWriter::Write(const std::filesystem::path& path) c
   Put<uint64_t>(header, 24, num_documents());
   Put<uint64_t>(header, 32, checksum);
   Put<uint32_t>(header, 40, vocab_size_);
-  TUNE_ASSIGN_OR_RETURN(core::AtomicFileWriter file, core::AtomicFileWriter::Open(path));
-  TUNE_RETURN_IF_ERROR(file.Append(header));
-  for (std::string_view part : parts) TUNE_RETURN_IF_ERROR(file.Append(part));
-  TUNE_RETURN_IF_ERROR(file.Commit());
+  TUNE_RETURN_IF_ERROR(file_.WriteAt(0, header));
+  TUNE_RETURN_IF_ERROR(file_.Commit());
   return checksum;
 }
 

@@ -15,9 +15,13 @@
 //              u64[D+1] document boundaries: document d is tokens [b[d], b[d+1]); b[0]=0, b[D]=N
 #pragma once
 
+#include <xxhash.h>
+
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -28,24 +32,33 @@ namespace tune::data {
 inline constexpr uint32_t kShardFormatVersion = 1;
 inline constexpr char kShardMagic[8] = {'T', 'U', 'N', 'E', 'S', 'H', 'R', 'D'};
 
-// Accumulates documents of one shard in memory, then writes the file atomically.
+// Writes one shard as its documents arrive: token ids stream to a temporary file beside `path`
+// (the loss mask and boundaries, a quarter of that and less, wait in memory), and Finish()
+// appends the rest, fills in the header and renames the file into place. Destroying an
+// unfinished writer removes the temporary file. Move-only.
 class ShardWriter {
  public:
-  explicit ShardWriter(uint32_t vocab_size) : vocab_size_(vocab_size) { boundaries_.push_back(0); }
+  static absl::StatusOr<ShardWriter> Create(const std::filesystem::path& path,
+                                            uint32_t vocab_size);
 
-  // `loss_mask` has one entry per token. InvalidArgument on a size mismatch or an id >= vocab.
+  // `loss_mask` has one entry per token. InvalidArgument on a size mismatch or an id >= vocab
+  // (nothing is added then); ResourceExhausted when the disk is full.
   absl::Status AddDocument(std::span<const int32_t> tokens, std::span<const uint8_t> loss_mask);
 
-  uint64_t num_tokens() const { return tokens_.size(); }
+  uint64_t num_tokens() const { return mask_.size(); }
   uint64_t num_documents() const { return boundaries_.size() - 1; }
 
-  // Writes the shard (temp file + fsync + rename); ResourceExhausted when the disk is full.
-  // Returns the payload checksum that also goes into the manifest.
-  absl::StatusOr<uint64_t> Write(const std::filesystem::path& path) const;
+  // Completes and publishes the file (fsync + rename). Returns the payload checksum that also
+  // goes into the manifest.
+  absl::StatusOr<uint64_t> Finish();
 
  private:
+  ShardWriter(core::AtomicFileWriter file, uint32_t vocab_size);
+  absl::Status AppendPayload(std::string_view bytes);
+
+  core::AtomicFileWriter file_;
   uint32_t vocab_size_;
-  std::vector<int32_t> tokens_;
+  std::unique_ptr<XXH64_state_t, XXH_errorcode (*)(XXH64_state_t*)> checksum_;
   std::vector<uint8_t> mask_;
   std::vector<uint64_t> boundaries_;
 };

@@ -37,6 +37,22 @@ TEST(FileTest, AbandonedWriterLeavesTheOldFile) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tmp.path()), {}), 1);
 }
 
+TEST(FileTest, WriteAtOverwritesWrittenBytesOnly) {
+  TempDir tmp;
+  auto writer = AtomicFileWriter::Open(tmp / "h.bin");
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(writer->Append("....body").ok());
+  // Past the 8 MiB writeback step, so that WriteAt also lands in pages already written out.
+  ASSERT_TRUE(writer->Append(std::string(9 << 20, 'x')).ok());
+  ASSERT_TRUE(writer->WriteAt(0, "HEAD").ok());
+  EXPECT_EQ(writer->WriteAt(writer->bytes_written() - 1, "ab").code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(writer->Commit().ok());
+  const std::string bytes = ReadFile(tmp / "h.bin").value();
+  EXPECT_EQ(bytes.substr(0, 8), "HEADbody");
+  EXPECT_EQ(bytes.size(), 8u + (9u << 20));
+}
+
 TEST(FileTest, DiskFullIsResourceExhaustedAndKeepsTheOldFile) {
   TempDir tmp;
   std::filesystem::path mnt = tmp / "small";

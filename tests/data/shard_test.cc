@@ -14,12 +14,14 @@ using ::tune::testing::TempDir;
 
 TEST(ShardTest, RoundTripsTokensMaskAndBoundaries) {
   TempDir dir;
-  ShardWriter writer(100);
+  auto writer = ShardWriter::Create(dir / "s.tshard", 100);
+  ASSERT_TRUE(writer.ok()) << writer.status();
   std::vector<int32_t> d1 = {1, 2, 3}, d2 = {4, 5, 99, 0};
   std::vector<uint8_t> m1 = {1, 1, 1}, m2 = {0, 1, 1, 1};
-  ASSERT_TRUE(writer.AddDocument(d1, m1).ok());
-  ASSERT_TRUE(writer.AddDocument(d2, m2).ok());
-  auto checksum = writer.Write(dir / "s.tshard");
+  ASSERT_TRUE(writer->AddDocument(d1, m1).ok());
+  ASSERT_TRUE(writer->AddDocument(d2, m2).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "s.tshard"));  // published only by Finish()
+  auto checksum = writer->Finish();
   ASSERT_TRUE(checksum.ok()) << checksum.status();
   auto reader = ShardReader::Open(dir / "s.tshard");
   ASSERT_TRUE(reader.ok()) << reader.status();
@@ -34,20 +36,65 @@ TEST(ShardTest, RoundTripsTokensMaskAndBoundaries) {
 }
 
 TEST(ShardTest, WriterRejectsBadDocuments) {
-  ShardWriter writer(10);
+  TempDir dir;
+  auto writer = ShardWriter::Create(dir / "s.tshard", 10);
+  ASSERT_TRUE(writer.ok()) << writer.status();
   std::vector<int32_t> t = {1, 10};
   std::vector<uint8_t> m = {1, 1}, short_mask = {1};
-  EXPECT_EQ(writer.AddDocument(t, m).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(writer.AddDocument(std::vector<int32_t>{1, 2}, short_mask).code(),
+  EXPECT_EQ(writer->AddDocument(t, m).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(writer->AddDocument(std::vector<int32_t>{1, 2}, short_mask).code(),
             absl::StatusCode::kInvalidArgument);
+  // Rejected documents left nothing behind.
+  ASSERT_TRUE(writer->Finish().ok());
+  auto reader = ShardReader::Open(dir / "s.tshard");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ(reader->num_tokens(), 0u);
+  EXPECT_EQ(reader->num_documents(), 0u);
+}
+
+// Large enough to cross the writer's background-writeback step several times.
+TEST(ShardTest, LargeShardRoundTrips) {
+  TempDir dir;
+  auto writer = ShardWriter::Create(dir / "big.tshard", 1 << 20);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  std::vector<int32_t> doc(1 << 20);
+  std::vector<uint8_t> mask(doc.size());
+  for (int d = 0; d < 10; ++d) {
+    for (size_t i = 0; i < doc.size(); ++i) {
+      doc[i] = static_cast<int32_t>((i * 7 + d) % (1 << 20));
+      mask[i] = static_cast<uint8_t>((i + d) % 2);
+    }
+    ASSERT_TRUE(writer->AddDocument(doc, mask).ok());
+  }
+  auto checksum = writer->Finish();
+  ASSERT_TRUE(checksum.ok()) << checksum.status();
+  auto reader = ShardReader::Open(dir / "big.tshard");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ(reader->checksum(), *checksum);
+  ASSERT_EQ(reader->num_documents(), 10u);
+  auto last = reader->document_tokens(9);
+  EXPECT_EQ(std::vector<int32_t>(last.begin(), last.end()), doc);
+  auto last_mask = reader->document_mask(9);
+  EXPECT_EQ(std::vector<uint8_t>(last_mask.begin(), last_mask.end()), mask);
+}
+
+TEST(ShardTest, UnfinishedWriterLeavesNoFile) {
+  TempDir dir;
+  {
+    auto writer = ShardWriter::Create(dir / "s.tshard", 10);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE(writer->AddDocument(std::vector<int32_t>{1}, std::vector<uint8_t>{1}).ok());
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
 TEST(ShardTest, ReaderRejectsCorruptionTruncationAndOtherVersions) {
   TempDir dir;
-  ShardWriter writer(50);
+  auto writer = ShardWriter::Create(dir / "s.tshard", 50);
+  ASSERT_TRUE(writer.ok());
   ASSERT_TRUE(
-      writer.AddDocument(std::vector<int32_t>{1, 2, 3}, std::vector<uint8_t>{1, 1, 1}).ok());
-  ASSERT_TRUE(writer.Write(dir / "s.tshard").ok());
+      writer->AddDocument(std::vector<int32_t>{1, 2, 3}, std::vector<uint8_t>{1, 1, 1}).ok());
+  ASSERT_TRUE(writer->Finish().ok());
   std::string bytes = *core::ReadFile(dir / "s.tshard");
 
   std::string flipped = bytes;

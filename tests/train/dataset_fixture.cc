@@ -37,12 +37,14 @@ void WriteDataset(const std::filesystem::path& dir, const std::vector<FixtureDoc
   manifest.config_json = "{}";
   for (const auto& [split, docs] : {std::pair{"train", &train}, std::pair{"eval", &eval}}) {
     if (docs->empty()) continue;
-    data::ShardWriter writer(static_cast<uint32_t>(vocab_size));
-    for (const FixtureDocument& d : *docs) ASSERT_TRUE(writer.AddDocument(d.tokens, d.mask).ok());
     std::string file = std::string(split) + "-00000.tshard";
-    auto checksum = writer.Write(dir / file);
+    auto writer = data::ShardWriter::Create(dir / file, static_cast<uint32_t>(vocab_size));
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    for (const FixtureDocument& d : *docs) ASSERT_TRUE(writer->AddDocument(d.tokens, d.mask).ok());
+    const uint64_t tokens = writer->num_tokens(), documents = writer->num_documents();
+    auto checksum = writer->Finish();
     ASSERT_TRUE(checksum.ok()) << checksum.status();
-    manifest.shards.push_back({file, split, writer.num_tokens(), writer.num_documents(), *checksum});
+    manifest.shards.push_back({file, split, tokens, documents, *checksum});
   }
   ASSERT_TRUE(core::WriteFileAtomic(dir / "manifest.json", data::ManifestToJson(manifest)).ok());
 }
