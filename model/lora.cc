@@ -163,12 +163,12 @@ absl::Status ApplyLora(Transformer& model, const LoraAdapter& adapter, LoraMode 
     const at::ScalarType dtype = model.dtype();
     if (mode == LoraMode::kMerged) {
       // An NF4 weight is merged into its dequantized values and stays dense afterwards.
-      at::Tensor delta = at::matmul(w.b.to(at::kFloat), w.a.to(at::kFloat)) * w.scale;
+      at::Tensor delta = at::matmul(w.b.to(model.device(), at::kFloat), w.a.to(model.device(), at::kFloat)) * w.scale;
       linear.weight = (DenseWeight(linear, at::kFloat) + delta).to(dtype);
       linear.nf4.reset();
     } else {
-      linear.lora_a = w.a.to(dtype);
-      linear.lora_b = w.b.to(dtype);
+      linear.lora_a = w.a.to(model.device(), dtype);
+      linear.lora_b = w.b.to(model.device(), dtype);
       linear.lora_scale = w.scale;
     }
   }
@@ -186,8 +186,10 @@ absl::Status InitLora(Transformer& model, const LoraOptions& options, uint64_t s
     const int64_t in = l.in_features, out = l.out_features;
     // kaiming_uniform_(a=sqrt(5)) on (r, in): bound = sqrt(6 / ((1 + a^2) * fan_in)) = 1/sqrt(in).
     const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-    l.lora_a = at::empty({options.rank, in}, at::kFloat).uniform_(-bound, bound, gen).requires_grad_(true);
-    l.lora_b = at::zeros({out, options.rank}, at::kFloat).requires_grad_(true);
+    at::Tensor a = at::empty({options.rank, in}, at::kFloat).uniform_(-bound, bound, gen);
+    l.lora_a = a.to(model.device(), options.dtype).requires_grad_(true);
+    l.lora_b = at::zeros({out, options.rank}, at::TensorOptions().dtype(options.dtype).device(model.device()))
+                   .requires_grad_(true);
     l.lora_scale = options.rslora ? options.alpha / std::sqrt(static_cast<double>(options.rank))
                                   : options.alpha / static_cast<double>(options.rank);
     l.lora_dropout = options.dropout;
@@ -217,8 +219,8 @@ absl::Status SaveLoraAdapter(Transformer& model, const LoraOptions& options,
   if (ec) return core::ErrnoStatus(ec.value(), "create directory", dir);
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const auto& [module, w] : AttachedLora(model)) {
-    tensors.push_back({absl::StrFormat("%s%s.lora_A.weight", kPeftPrefix, module), w.a.detach().to(at::kFloat)});
-    tensors.push_back({absl::StrFormat("%s%s.lora_B.weight", kPeftPrefix, module), w.b.detach().to(at::kFloat)});
+    tensors.push_back({absl::StrFormat("%s%s.lora_A.weight", kPeftPrefix, module), w.a.detach()});
+    tensors.push_back({absl::StrFormat("%s%s.lora_B.weight", kPeftPrefix, module), w.b.detach()});
   }
   if (tensors.empty()) return absl::FailedPreconditionError("the model has no LoRA adapters to save");
   TUNE_RETURN_IF_ERROR(WriteSafetensors(dir / "adapter_model.safetensors", tensors));

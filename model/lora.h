@@ -68,19 +68,22 @@ struct LoraOptions {
   bool rslora = false;
   std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj",
                                       "gate_proj", "up_proj", "down_proj"};
+  at::ScalarType dtype = at::kFloat;  // storage of the trainable A/B: f32 or bf16
 };
 
 // Attaches fresh adapters to every projection whose name ends in one of options.targets,
 // initialised as PEFT does (A ~ kaiming_uniform(a=sqrt(5)), B = 0, so training starts exactly
-// at the base model), in f32 with requires_grad. `seed` makes A reproducible.
+// at the base model), on the model's device in options.dtype, with requires_grad. A is drawn
+// in f32 on the CPU from `seed`, so it is the same on every device and dtype up to rounding.
 // InvalidArgument when no projection matches (e.g. gate_proj on starcoder2 only).
 absl::Status InitLora(Transformer& model, const LoraOptions& options, uint64_t seed);
 
 // The adapters attached to `model` (unmerged), by module name.
 std::vector<std::pair<std::string, LoraWeights>> AttachedLora(Transformer& model);
 
-// Writes a PEFT adapter directory (adapter_config.json + adapter_model.safetensors, f32) that
-// Hugging Face PEFT, LoraAdapter::Load and `tune export` read. Files are written atomically.
+// Writes a PEFT adapter directory (adapter_config.json + adapter_model.safetensors, in the
+// adapters' dtype: f32, or bf16 with lora.dtype = "bf16") that Hugging Face PEFT,
+// LoraAdapter::Load and `tune export` read. Files are written atomically.
 absl::Status SaveLoraAdapter(Transformer& model, const LoraOptions& options,
                              const std::string& base_model_name, const std::filesystem::path& dir);
 

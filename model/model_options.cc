@@ -51,6 +51,9 @@ absl::StatusOr<LoraOptions> ParseLoraOptions(const core::Config& config) {
   TUNE_RETURN_IF_ERROR(r.Read("dropout", o.dropout, 0.0, 0.99));
   TUNE_RETURN_IF_ERROR(r.Read("rslora", o.rslora));
   TUNE_RETURN_IF_ERROR(r.Read("targets", o.targets, LoraTargetNames()));
+  std::string dtype = "f32";
+  TUNE_RETURN_IF_ERROR(r.ReadChoice("dtype", dtype, {"f32", "bf16"}));
+  o.dtype = dtype == "bf16" ? at::kBFloat16 : at::kFloat;
   TUNE_RETURN_IF_ERROR(r.Finish());
   if (o.targets.empty()) {
     return absl::InvalidArgumentError(
@@ -68,7 +71,7 @@ absl::StatusOr<Transformer> LoadModel(const ModelOptions& options,
   }
   if (options.threads > 0) at::set_num_threads(static_cast<int>(options.threads));
   return CallTorch("loading model", [&]() -> absl::StatusOr<Transformer> {
-    TUNE_ASSIGN_OR_RETURN(Transformer model, Transformer::Load(options.base, {.dtype = options.dtype, .quantize_nf4 = options.quantize_nf4}));
+    TUNE_ASSIGN_OR_RETURN(Transformer model, Transformer::Load(options.base, {.dtype = options.dtype, .quantize_nf4 = options.quantize_nf4, .device = options.device}));
     if (adapter) {
       TUNE_ASSIGN_OR_RETURN(LoraAdapter lora, LoraAdapter::Load(*adapter, options.dtype));
       TUNE_RETURN_IF_ERROR(ApplyLora(model, lora, mode));

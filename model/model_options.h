@@ -22,6 +22,7 @@ struct ModelOptions {
   at::ScalarType dtype = at::kFloat;   // compute dtype: float32, bfloat16, float16
   int64_t threads = 0;                 // CPU threads for tensor math; 0 = all cores
   bool quantize_nf4 = false;           // store projection weights in NF4 (set by `tune train`)
+  c10::Device device = c10::kCPU;      // where the weights live (set by `tune train`)
 };
 
 // The names `lora.targets` accepts.

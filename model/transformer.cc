@@ -147,46 +147,47 @@ LayerNames NamesOf(const ModelConfig& c, int64_t i) {
   return n;
 }
 
+// Reads tensors out of the mapped checkpoint, one at a time, into options.dtype (or NF4) on
+// options.device.
 class WeightLoader {
  public:
-  WeightLoader(const formats::SafetensorsCheckpoint& ckpt, at::ScalarType dtype, bool nf4)
-      : ckpt_(ckpt), dtype_(dtype), nf4_(nf4) {}
+  WeightLoader(const formats::SafetensorsCheckpoint& ckpt, const Transformer::LoadOptions& options)
+      : ckpt_(ckpt), options_(options) {}
 
   absl::StatusOr<Linear> LoadLinear(const std::string& name, int64_t out, int64_t in,
                                     bool bias) const {
     Linear l;
     l.out_features = out;
     l.in_features = in;
-    if (nf4_) {
+    if (options_.quantize_nf4) {
       TUNE_ASSIGN_OR_RETURN(at::Tensor w, LoadTensor(ckpt_, name + ".weight", {out, in}, at::kFloat));
-      auto q = std::make_shared<nf4::Nf4Weights>();
-      nf4::Quantize(w.data_ptr<float>(), w.numel(), q.get());
-      l.nf4 = std::move(q);
+      nf4::Nf4Weights q;
+      nf4::Quantize(w.data_ptr<float>(), w.numel(), &q);
+      l.nf4 = Nf4Weight::Place(std::move(q), out, in, options_.device);
     } else {
-      TUNE_ASSIGN_OR_RETURN(l.weight, LoadTensor(ckpt_, name + ".weight", {out, in}, dtype_));
+      TUNE_ASSIGN_OR_RETURN(l.weight, Load(name + ".weight", {out, in}));
     }
     if (bias) {
-      TUNE_ASSIGN_OR_RETURN(l.bias, LoadTensor(ckpt_, name + ".bias", {out}, dtype_));
+      TUNE_ASSIGN_OR_RETURN(l.bias, Load(name + ".bias", {out}));
     }
     return l;
   }
   absl::StatusOr<Norm> LoadNorm(const std::string& name, int64_t dim, bool bias) const {
     Norm n;
-    TUNE_ASSIGN_OR_RETURN(n.weight, LoadTensor(ckpt_, name + ".weight", {dim}, dtype_));
+    TUNE_ASSIGN_OR_RETURN(n.weight, Load(name + ".weight", {dim}));
     if (bias) {
-      TUNE_ASSIGN_OR_RETURN(n.bias, LoadTensor(ckpt_, name + ".bias", {dim}, dtype_));
+      TUNE_ASSIGN_OR_RETURN(n.bias, Load(name + ".bias", {dim}));
     }
     return n;
   }
   absl::StatusOr<at::Tensor> Load(const std::string& name, std::vector<int64_t> shape) const {
-    return LoadTensor(ckpt_, name, shape, dtype_);
+    TUNE_ASSIGN_OR_RETURN(at::Tensor t, LoadTensor(ckpt_, name, shape, options_.dtype));
+    return t.to(options_.device);
   }
-  bool Has(const std::string& name) const { return ckpt_.Find(name) != nullptr; }
 
  private:
   const formats::SafetensorsCheckpoint& ckpt_;
-  at::ScalarType dtype_;
-  bool nf4_;
+  const Transformer::LoadOptions& options_;
 };
 
 }  // namespace
@@ -206,7 +207,7 @@ absl::StatusOr<Transformer> Transformer::Load(const std::filesystem::path& dir,
   TUNE_ASSIGN_OR_RETURN(t.config_, LoadModelConfig(dir));
   TUNE_ASSIGN_OR_RETURN(formats::SafetensorsCheckpoint ckpt, formats::SafetensorsCheckpoint::Open(dir));
   const ModelConfig& c = t.config_;
-  WeightLoader w(ckpt, options.dtype, options.quantize_nf4);
+  WeightLoader w(ckpt, options);
   const int64_t q_dim = c.num_heads * c.head_dim;
   const int64_t kv_dim = c.num_kv_heads * c.head_dim;
   const bool ln_bias = c.uses_layer_norm();
@@ -237,7 +238,7 @@ absl::StatusOr<Transformer> Transformer::Load(const std::filesystem::path& dir,
   } else {
     TUNE_ASSIGN_OR_RETURN(t.lm_head_, w.Load("lm_head.weight", {c.vocab_size, c.hidden_size}));
   }
-  t.inv_freq_ = RotaryInvFreq(c);
+  t.inv_freq_ = RotaryInvFreq(c).to(options.device);
   return t;
 }
 
@@ -245,9 +246,7 @@ at::Tensor DenseWeight(const Linear& linear, at::ScalarType dtype) {
   if (linear.weight.defined()) return linear.weight.to(dtype);
   // The dequantized copy is transient: autograd keeps it only until backward of this layer,
   // and with checkpointing not even that.
-  at::Tensor w = at::empty({linear.out_features, linear.in_features}, at::kFloat);
-  nf4::Dequantize(*linear.nf4, w.data_ptr<float>());
-  return w.to(dtype);
+  return linear.nf4->Dequantize(dtype);
 }
 
 at::Tensor ApplyLinear(const Linear& linear, const at::Tensor& x, bool training) {
@@ -318,7 +317,7 @@ at::Tensor Transformer::Mlp(const Layer& layer, const at::Tensor& x) const {
 
 std::pair<at::Tensor, at::Tensor> Transformer::Rope(const at::Tensor& positions) const {
   // (B, T, 1) * (hd/2) in f32, as transformers does, then duplicated for the two halves.
-  at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_.to(positions.device());
+  at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
   at::Tensor emb = at::cat({freqs, freqs}, -1);
   return {emb.cos(), emb.sin()};
 }

@@ -17,15 +17,15 @@
 
 #include "absl/status/statusor.h"
 #include "model/model_config.h"
-#include "nf4/nf4.h"
+#include "model/nf4_weight.h"
 
 namespace tune::model {
 
 // y = x W^T + b, plus the low-rank update scale * (x A^T) B^T when an adapter is attached
 // unmerged. weight: (out, in); bias: (out) or undefined; lora_a: (r, in); lora_b: (out, r).
 struct Linear {
-  at::Tensor weight;                           // undefined when the weight is held in NF4
-  std::shared_ptr<const nf4::Nf4Weights> nf4;  // QLoRA: the frozen 4-bit weight, (out, in)
+  at::Tensor weight;                      // undefined when the weight is held in NF4
+  std::shared_ptr<const Nf4Weight> nf4;   // QLoRA: the frozen 4-bit weight, (out, in)
   int64_t out_features = 0;
   int64_t in_features = 0;
   at::Tensor bias;
@@ -82,6 +82,10 @@ class Transformer {
     // Quantize every projection weight to NF4 as it is read (QLoRA): host memory stays near
     // the 4-bit size plus one tensor; embeddings, norms and biases keep `dtype`.
     bool quantize_nf4 = false;
+    // Where the weights live. Each tensor is converted (and quantized) on the host and moved
+    // there as soon as it is read, so host memory holds one tensor at a time beyond the
+    // memory-mapped files; a CUDA device needs TUNE_TORCH_CUDA (model/device.h).
+    c10::Device device = c10::kCPU;
   };
 
   // Reads config.json and model.safetensors (or the shards of model.safetensors.index.json)
@@ -91,15 +95,16 @@ class Transformer {
   static absl::StatusOr<Transformer> Load(const std::filesystem::path& dir,
                                           const LoadOptions& options);
 
-  // ids: (B, T) int64 -> logits (B, T, vocab_size) f32. With a cache, the T tokens follow the
-  // cache's length() tokens and are appended to it.
+  // ids: (B, T) int64 on device() -> logits (B, T, vocab_size) f32. With a cache, the T tokens
+  // follow the cache's length() tokens and are appended to it.
   at::Tensor Forward(const at::Tensor& ids, KvCache* cache = nullptr) const;
   // The same up to the final norm: (B, T, hidden_size), in the weights' dtype.
   at::Tensor Hidden(const at::Tensor& ids, KvCache* cache = nullptr) const;
 
   // Training forward over packed sequences, up to the final norm. ids, positions, segments:
-  // (B, T) int64; a token attends only to earlier tokens of its own segment (document), and
-  // positions restart at each document, so packing leaks nothing across documents.
+  // (B, T) int64 on device(); a token attends only to earlier tokens of its own segment
+  // (document), and positions restart at each document, so packing leaks nothing across
+  // documents.
   // checkpoint: recompute each layer in backward instead of keeping its activations
   // (the model must outlive backward()).
   at::Tensor HiddenPacked(const at::Tensor& ids, const at::Tensor& positions,
@@ -115,6 +120,7 @@ class Transformer {
 
   const ModelConfig& config() const { return config_; }
   at::ScalarType dtype() const { return embed_.scalar_type(); }
+  c10::Device device() const { return embed_.device(); }
   // Every projection, by Hugging Face module name (attention, then MLP, layer by layer).
   std::vector<NamedLinear> Linears();
 
