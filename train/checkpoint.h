@@ -3,8 +3,10 @@
 // <out>/checkpoints/step-NNNNNNNN/
 //   state.json           {"format_version": 1, "step", "data": {epoch, document, offset,
 //                         micro_batch}, "run": <fingerprint of the settings that must not change>}
-//   state.safetensors    adapter tensors ("<module>.lora_A"/"lora_B"), AdamW moments
-//                        ("<module>.lora_A.exp_avg", ...), and "rng" (the CPU generator state, u8)
+//   state.safetensors    adapter tensors ("<module>.lora_A"/"lora_B", in lora.dtype), AdamW
+//                        moments ("<module>.lora_A.exp_avg", ...), f32 master weights of bf16
+//                        adapters ("<module>.lora_A.master"), and "rng" / "rng.cuda" (the
+//                        state of the CPU / CUDA device's default generator, u8)
 // <out>/checkpoints/latest   the name of the newest complete checkpoint directory
 //
 // A checkpoint is written into a temporary directory and renamed into place before `latest`

@@ -13,10 +13,18 @@
 #include "core/status.h"
 #include "model/torch_status.h"
 
+// Each backend only where this LibTorch ships its headers and was built with it: Debian's 1.13
+// has Gloo; pip's 2.x has NCCL (when nccl.h is installed beside it) but no Gloo headers.
 #if __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>) && __has_include(<gloo/rendezvous/store.h>) && defined(USE_C10D_GLOO)
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #define TUNE_HAVE_GLOO 1
+#endif
+#if __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>) && __has_include(<nccl.h>) && defined(USE_C10D_NCCL)
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#define TUNE_HAVE_NCCL 1
+#endif
+#if defined(TUNE_HAVE_GLOO) || defined(TUNE_HAVE_NCCL)
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
 namespace tune::train {
@@ -41,18 +49,24 @@ absl::StatusOr<int> EnvInt(const char* name) {
   return out;
 }
 
-#ifdef TUNE_HAVE_GLOO
-class GlooProcessGroup : public DataParallel {
+#if defined(TUNE_HAVE_GLOO) || defined(TUNE_HAVE_NCCL)
+// A c10d backend (ProcessGroupGloo or ProcessGroupNCCL) whose collectives run on tensors of
+// `device`: the CPU for Gloo, the process's GPU for NCCL.
+template <typename Group>
+class CollectiveGroup : public DataParallel {
  public:
-  GlooProcessGroup(c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int rank, int world)
-      : group_(std::move(group)), rank_(rank), world_(world) {}
+  CollectiveGroup(c10::intrusive_ptr<Group> group, int rank, int world, at::Device device)
+      : group_(std::move(group)), rank_(rank), world_(world), device_(device) {}
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
   absl::Status AllReduceSum(std::vector<at::Tensor>& tensors) override {
     return model::CallTorch("all-reduce", [&] {
-      // One flat buffer: a single collective instead of one per adapter tensor.
+      // One flat buffer: a single collective instead of one per adapter tensor. Its type holds
+      // every part exactly (bf16 grads widen to f32; the f64 target count stays f64).
+      at::ScalarType type = tensors.front().scalar_type();
+      for (const at::Tensor& t : tensors) type = at::promoteTypes(type, t.scalar_type());
       std::vector<at::Tensor> flat_parts;
-      for (const at::Tensor& t : tensors) flat_parts.push_back(t.reshape(-1));
+      for (const at::Tensor& t : tensors) flat_parts.push_back(t.reshape(-1).to(device_, type));
       std::vector<at::Tensor> buffer = {at::cat(flat_parts)};
       group_->allreduce(buffer)->wait();
       int64_t offset = 0;
@@ -64,15 +78,21 @@ class GlooProcessGroup : public DataParallel {
   }
 
  private:
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  c10::intrusive_ptr<Group> group_;
   int rank_;
   int world_;
+  at::Device device_;
 };
 #endif
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<DataParallel>> DataParallel::FromEnvironment() {
+absl::StatusOr<int> LocalRankFromEnvironment() {
+  if (std::getenv("LOCAL_RANK") == nullptr) return 0;
+  return EnvInt("LOCAL_RANK");
+}
+
+absl::StatusOr<std::unique_ptr<DataParallel>> DataParallel::FromEnvironment([[maybe_unused]] at::Device device) {
   const char* world_env = std::getenv("WORLD_SIZE");
   if (world_env == nullptr || std::string(world_env) == "1") return std::make_unique<SingleProcess>();
   int world = 0, rank = 0, port = 0;
@@ -84,22 +104,35 @@ absl::StatusOr<std::unique_ptr<DataParallel>> DataParallel::FromEnvironment() {
   if (rank >= world) {
     return absl::InvalidArgumentError(absl::StrFormat("RANK %d must be below WORLD_SIZE %d", rank, world));
   }
-#ifdef TUNE_HAVE_GLOO
-  return model::CallTorch("joining the process group", [&]() -> std::unique_ptr<DataParallel> {
+#if defined(TUNE_HAVE_GLOO) || defined(TUNE_HAVE_NCCL)
+  return model::CallTorch("joining the process group", [&]() -> absl::StatusOr<std::unique_ptr<DataParallel>> {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<uint16_t>(port);
     store_options.isServer = rank == 0;
     store_options.numWorkers = static_cast<size_t>(world);
     auto store = c10::make_intrusive<c10d::TCPStore>(addr, store_options);
+#ifdef TUNE_HAVE_NCCL
+    if (device.is_cuda()) {
+      auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world);
+      return std::make_unique<CollectiveGroup<c10d::ProcessGroupNCCL>>(group, rank, world, device);
+    }
+#endif
+#ifdef TUNE_HAVE_GLOO
+    // On a GPU without NCCL the sums go through host memory.
     auto options = c10d::ProcessGroupGloo::Options::create();
     options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
-    return std::make_unique<GlooProcessGroup>(group, rank, world);
+    return std::make_unique<CollectiveGroup<c10d::ProcessGroupGloo>>(group, rank, world, at::Device(at::kCPU));
+#else
+    return absl::UnimplementedError(
+        "this LibTorch build has NCCL but no Gloo backend; multi-process training on the CPU "
+        "needs Debian's LibTorch; hint: set train.device = \"cuda\"");
+#endif
   });
 #else
   return absl::UnimplementedError(
-      "this LibTorch build has no Gloo backend; multi-process training needs Debian's LibTorch "
-      "(Gloo) or a NCCL build");
+      "this LibTorch build has neither a Gloo nor a NCCL backend; multi-process training needs "
+      "Debian's LibTorch (Gloo) or a CUDA LibTorch with nccl.h installed (NCCL)");
 #endif
 }
 

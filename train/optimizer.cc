@@ -9,9 +9,16 @@ namespace tune::train {
 
 AdamW::AdamW(std::vector<std::pair<std::string, at::Tensor>> params, const AdamWOptions& options)
     : params_(std::move(params)), options_(options) {
+  at::NoGradGuard no_grad;
   for (const auto& [name, p] : params_) {
-    exp_avg_.push_back(at::zeros_like(p, at::MemoryFormat::Contiguous).detach());
-    exp_avg_sq_.push_back(at::zeros_like(p, at::MemoryFormat::Contiguous).detach());
+    const at::TensorOptions state = at::TensorOptions()
+                                        .dtype(at::kFloat)
+                                        .device(options_.offload ? at::Device(at::kCPU) : p.device())
+                                        .pinned_memory(options_.offload && p.is_cuda());
+    exp_avg_.push_back(at::zeros(p.sizes(), state));
+    exp_avg_sq_.push_back(at::zeros(p.sizes(), state));
+    const bool needs_master = options_.offload || p.scalar_type() != at::kFloat;
+    master_.push_back(needs_master ? at::empty(p.sizes(), state).copy_(p) : at::Tensor());
   }
 }
 
@@ -23,12 +30,15 @@ void AdamW::Step(double lr) {
   for (size_t i = 0; i < params_.size(); ++i) {
     at::Tensor p = params_[i].second;
     if (!p.grad().defined()) continue;
-    const at::Tensor& g = p.grad();
-    if (options_.weight_decay > 0) p.mul_(1.0 - lr * options_.weight_decay);
+    at::Tensor w = master_[i].defined() ? master_[i] : p;
+    // A no-op for an f32 grad already beside w; else the copy down (offload) or the widening.
+    const at::Tensor g = p.grad().to(w.device(), at::kFloat);
+    if (options_.weight_decay > 0) w.mul_(1.0 - lr * options_.weight_decay);
     exp_avg_[i].mul_(options_.beta1).add_(g, 1.0 - options_.beta1);
     exp_avg_sq_[i].mul_(options_.beta2).addcmul_(g, g, 1.0 - options_.beta2);
     at::Tensor denom = (exp_avg_sq_[i] / bias2).sqrt_().add_(options_.eps);
-    p.addcdiv_(exp_avg_[i], denom, -lr / bias1);
+    w.addcdiv_(exp_avg_[i], denom, -lr / bias1);
+    if (master_[i].defined()) p.copy_(w);
   }
 }
 
@@ -43,6 +53,7 @@ std::vector<std::pair<std::string, at::Tensor>> AdamW::State() const {
   for (size_t i = 0; i < params_.size(); ++i) {
     out.push_back({params_[i].first + ".exp_avg", exp_avg_[i]});
     out.push_back({params_[i].first + ".exp_avg_sq", exp_avg_sq_[i]});
+    if (params_[i].second.scalar_type() != at::kFloat) out.push_back({params_[i].first + ".master", master_[i]});
   }
   return out;
 }
@@ -58,6 +69,16 @@ bool AdamW::Restore(const std::vector<std::pair<std::string, at::Tensor>>& state
     }
     exp_avg_[i].copy_(m->second);
     exp_avg_sq_[i].copy_(v->second);
+    if (!master_[i].defined()) continue;
+    const at::Tensor& p = params_[i].second;
+    auto master = by_name.find(params_[i].first + ".master");
+    if (master != by_name.end() && master->second.sizes() == p.sizes()) {
+      master_[i].copy_(master->second);
+    } else if (p.scalar_type() == at::kFloat) {
+      master_[i].copy_(p.detach());
+    } else {
+      return false;
+    }
   }
   step_ = step;
   return true;
@@ -73,11 +94,14 @@ double LearningRate(int64_t step, int64_t total, int64_t warmup, double peak, do
 
 double ClipGradNorm(const std::vector<std::pair<std::string, at::Tensor>>& params, double max_norm) {
   at::NoGradGuard no_grad;
-  double sum_sq = 0;
+  // Summed on the grads' device and read once: one synchronization per step on a GPU.
+  at::Tensor sum_sq;
   for (const auto& [name, p] : params) {
-    if (p.grad().defined()) sum_sq += p.grad().to(at::kDouble).pow(2).sum().item<double>();
+    if (!p.grad().defined()) continue;
+    at::Tensor s = p.grad().to(at::kDouble).pow(2).sum();
+    sum_sq = sum_sq.defined() ? sum_sq + s : s;
   }
-  const double norm = std::sqrt(sum_sq);
+  const double norm = sum_sq.defined() ? std::sqrt(sum_sq.item<double>()) : 0.0;
   if (max_norm > 0 && norm > max_norm) {
     const double scale = max_norm / (norm + 1e-6);
     for (const auto& [name, p] : params) {

@@ -1,6 +1,8 @@
 #include "train/train_options.h"
 
+#include "absl/strings/str_format.h"
 #include "core/status.h"
+#include "model/device.h"
 
 namespace tune::train {
 
@@ -28,6 +30,13 @@ absl::StatusOr<TrainOptions> ParseTrainOptions(const core::Config& config) {
   TUNE_RETURN_IF_ERROR(r.ReadChoice("quantize", o.quantize, {"nf4", "none"}));
   TUNE_RETURN_IF_ERROR(r.Read("grad_checkpointing", o.grad_checkpointing));
   TUNE_RETURN_IF_ERROR(r.Read("loss_chunk", o.loss_chunk, 1, 1 << 24));
+  TUNE_RETURN_IF_ERROR(r.Read("device", o.device));
+  if (!model::IsDeviceSpec(o.device)) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: train.device must be one of %s, got \"%s\"",
+                                                      config.origin(), model::kDeviceSpecs, o.device));
+  }
+  TUNE_RETURN_IF_ERROR(r.ReadChoice("compute_dtype", o.compute_dtype, model::kComputeDTypeNames));
+  TUNE_RETURN_IF_ERROR(r.Read("optimizer_offload", o.optimizer_offload));
   TUNE_RETURN_IF_ERROR(r.Finish());
   return o;
 }

@@ -31,6 +31,9 @@ struct TrainOptions {
   std::string quantize = "nf4";    // base weights: "nf4" (QLoRA) or "none" (LoRA on the dtype)
   bool grad_checkpointing = true;  // recompute each layer in backward
   int64_t loss_chunk = 1024;       // tokens per chunk of the output projection in the loss
+  std::string device = "auto";     // "auto" (CUDA if present), "cpu", "cuda", "cuda:N"
+  std::string compute_dtype = "auto";  // "auto" (bf16 on CUDA, f32 on CPU), "f32", "bf16"
+  bool optimizer_offload = false;  // AdamW moments and master weights in host memory
 };
 
 absl::StatusOr<TrainOptions> ParseTrainOptions(const core::Config& config);

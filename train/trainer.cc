@@ -1,7 +1,6 @@
 #include "train/trainer.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/Generator.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "core/file.h"
 #include "core/status.h"
+#include "model/device.h"
 #include "model/torch_status.h"
 #include "train/batcher.h"
 #include "train/checkpoint.h"
@@ -51,7 +51,8 @@ class StopSignals {
 // The settings a resumed run must share with the run that wrote the checkpoint.
 std::string RunFingerprint(const TrainRequest& r) {
   json j = {{"lora", {{"rank", r.lora.rank}, {"alpha", r.lora.alpha}, {"dropout", r.lora.dropout},
-                      {"rslora", r.lora.rslora}, {"targets", r.lora.targets}}},
+                      {"rslora", r.lora.rslora}, {"targets", r.lora.targets},
+                      {"dtype", r.lora.dtype == at::kBFloat16 ? "bf16" : "f32"}}},
             {"train", {{"steps", r.train.steps}, {"batch_size", r.train.batch_size},
                        {"seq_len", r.train.seq_len}, {"grad_accum", r.train.grad_accum},
                        {"lr", r.train.lr}, {"seed", r.train.seed}, {"quantize", r.train.quantize}}},
@@ -60,10 +61,15 @@ std::string RunFingerprint(const TrainRequest& r) {
   return j.dump();
 }
 
-struct StepResult {
-  double loss_sum = 0;
-  int64_t targets = 0;
-};
+// The checkpoint entry of the training device's generator state; the CPU's is plain "rng", so
+// checkpoints written before the GPU path still resume.
+std::string RngStateName(at::DeviceType type) { return type == at::kCPU ? "rng" : "rng.cuda"; }
+
+// The batch's tensors on `device` (the batcher builds them in host memory).
+Batch OnDevice(Batch b, at::Device device) {
+  for (at::Tensor* t : {&b.ids, &b.positions, &b.segments, &b.labels}) *t = t->to(device);
+  return b;
+}
 
 // Mean loss over the first `batches` eval micro-batches, without gradients.
 double Evaluate(const model::Transformer& model, Batcher& eval, int64_t batches, int64_t chunk) {
@@ -72,7 +78,7 @@ double Evaluate(const model::Transformer& model, Batcher& eval, int64_t batches,
   double loss = 0;
   int64_t targets = 0;
   for (int64_t i = 0; i < batches; ++i) {
-    Batch b = eval.Next();
+    Batch b = OnDevice(eval.Next(), model.device());
     at::Tensor hidden = model.HiddenPacked(b.ids, b.positions, b.segments, /*checkpoint=*/false);
     loss += ChunkedCrossEntropySum(hidden.reshape({-1, hidden.size(-1)}), model.lm_head(),
                                    b.labels.reshape({-1}), chunk)
@@ -114,23 +120,31 @@ class MetricsLog {
 };
 
 void PrintProgress(int64_t step, int64_t total, double loss, double lr, double tokens_per_s,
-                   double eta_s) {
+                   double eta_s, const std::optional<model::DeviceMemory>& gpu) {
   const bool tty = isatty(STDERR_FILENO);
-  std::fprintf(stderr, "%sstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  eta %.0fs%s",
+  const std::string memory =
+      gpu ? absl::StrFormat("  gpu %.0f MiB (peak %.0f)", gpu->allocated_mb, gpu->peak_mb) : "";
+  std::fprintf(stderr, "%sstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s%s  eta %.0fs%s",
                tty ? "\r" : "", static_cast<long long>(step), static_cast<long long>(total), loss,
-               lr, tokens_per_s, eta_s, tty ? "   " : "\n");
+               lr, tokens_per_s, memory.c_str(), eta_s, tty ? "   " : "\n");
   std::fflush(stderr);
 }
 
 absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
-  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<DataParallel> dp, DataParallel::FromEnvironment());
+  TUNE_ASSIGN_OR_RETURN(int local_rank, LocalRankFromEnvironment());
+  TUNE_ASSIGN_OR_RETURN(at::Device device, model::ResolveDevice(r.train.device, local_rank, "train.device"));
+  const at::ScalarType compute_dtype = model::ResolveComputeDType(r.train.compute_dtype, device);
+  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<DataParallel> dp, DataParallel::FromEnvironment(device));
   const bool writer = dp->rank() == 0;
   if (writer) {
     std::error_code ec;
     std::filesystem::create_directories(r.out, ec);
     if (ec) return core::ErrnoStatus(ec.value(), "create output directory", r.out);
   }
+  // Training computes in train.compute_dtype (model.dtype is for the inference commands).
   model::ModelOptions model_options = r.model;
+  model_options.dtype = compute_dtype;
+  model_options.device = device;
   model_options.quantize_nf4 = r.train.quantize == "nf4";
   TUNE_ASSIGN_OR_RETURN(model::Transformer model, model::LoadModel(model_options, std::nullopt, model::LoraMode::kUnmerged));
   TUNE_RETURN_IF_ERROR(model::InitLora(model, r.lora, static_cast<uint64_t>(r.train.seed)));
@@ -141,7 +155,8 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     params.push_back({module + ".lora_A", w.a});
     params.push_back({module + ".lora_B", w.b});
   }
-  AdamW optimizer(params, {r.train.beta1, r.train.beta2, r.train.eps, r.train.weight_decay});
+  AdamW optimizer(params, {.beta1 = r.train.beta1, .beta2 = r.train.beta2, .eps = r.train.eps,
+                           .weight_decay = r.train.weight_decay, .offload = r.train.optimizer_offload});
   TUNE_ASSIGN_OR_RETURN(Batcher batcher, Batcher::Open(r.data, "train", r.train.batch_size, r.train.seq_len,
                                                        static_cast<uint64_t>(r.train.seed), /*shuffle=*/true));
   if (batcher.vocab_size() > model.config().vocab_size) {
@@ -153,9 +168,10 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
   absl::StatusOr<Batcher> eval = Batcher::Open(r.data, "eval", r.train.batch_size, r.train.seq_len, 0, false);
   const bool has_eval = eval.ok() && r.train.eval_batches > 0;
 
-  // The default CPU generator drives LoRA dropout; seeded per process, saved in checkpoints.
-  at::Generator rng = at::detail::getDefaultCPUGenerator();
+  // The device's default generator drives LoRA dropout; seeded per process, saved in checkpoints.
+  at::Generator rng = at::globalContext().defaultGenerator(device);
   rng.set_current_seed(static_cast<uint64_t>(r.train.seed) * 1000003 + static_cast<uint64_t>(dp->rank()));
+  const std::string rng_name = RngStateName(device.type());
   const std::string fingerprint = RunFingerprint(r);
 
   int64_t start_step = 0;
@@ -185,10 +201,19 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
       }
       p.copy_(it->second);
     }
-    if (!optimizer.Restore(state->tensors, state->step) || saved.count("rng") == 0) {
-      return absl::DataLossError("checkpoint lacks optimizer or RNG state");
+    if (!optimizer.Restore(state->tensors, state->step)) {
+      return absl::DataLossError("checkpoint lacks optimizer state");
     }
-    rng.set_state(saved["rng"]);
+    if (saved.count(rng_name) > 0) {
+      rng.set_state(saved[rng_name]);
+    } else if (saved.count(RngStateName(at::kCPU)) + saved.count(RngStateName(at::kCUDA)) > 0) {
+      // CPU and CUDA generators have different states; a run moved between them cannot
+      // replay its dropout masks, so it continues from the fresh seed.
+      std::fprintf(stderr, "note: the checkpoint was written on another device type; dropout "
+                           "masks continue from a fresh seed\n");
+    } else {
+      return absl::DataLossError("checkpoint lacks the RNG state");
+    }
     batcher.Seek(state->data);
     start_step = state->step;
   }
@@ -201,7 +226,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     state.run_fingerprint = fingerprint;
     for (const auto& [name, p] : params) state.tensors.push_back({name, p.detach()});
     for (const auto& entry : optimizer.State()) state.tensors.push_back(entry);
-    state.tensors.push_back({"rng", rng.get_state()});
+    state.tensors.push_back({rng_name, rng.get_state()});
     return SaveCheckpoint(r.out, state);
   };
 
@@ -226,7 +251,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     std::vector<Batch> batches;
     int64_t targets = 0;
     for (int64_t k = 0; k < r.train.grad_accum; ++k) {
-      batches.push_back(batcher.NextFor(dp->rank(), dp->world_size()));
+      batches.push_back(OnDevice(batcher.NextFor(dp->rank(), dp->world_size()), device));
       targets += batches.back().targets;
     }
     // Normalise by the targets of the whole step on all processes, so that the summed
@@ -274,10 +299,16 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     const double tok_s = static_cast<double>(tokens_this_run) / std::max(elapsed, 1e-9);
     line["tokens_per_s"] = tok_s;
     line["elapsed_s"] = elapsed;
+    line["rss_peak_mb"] = model::HostPeakRssMb();
+    const std::optional<model::DeviceMemory> gpu = model::DeviceMemoryStats(device);
+    if (gpu) {
+      line["gpu_mem_allocated_mb"] = gpu->allocated_mb;
+      line["gpu_mem_peak_mb"] = gpu->peak_mb;
+    }
     if (writer && (done % r.train.log_every == 0 || eval_now || done == r.train.steps)) {
       metrics->Write(line);
       const double eta = elapsed / static_cast<double>(done - start_step) * static_cast<double>(r.train.steps - done);
-      PrintProgress(done, r.train.steps, step_loss, lr, tok_s, eta);
+      PrintProgress(done, r.train.steps, step_loss, lr, tok_s, eta, gpu);
     }
     const bool stop = g_stop_requested.load();
     if ((r.train.save_every > 0 && done % r.train.save_every == 0) || done == r.train.steps || stop) {
@@ -297,6 +328,8 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
                 {"data", r.data.string()},
                 {"settings", json::parse(fingerprint)},
                 {"processes", dp->world_size()},
+                {"device", device.str()},
+                {"compute_dtype", compute_dtype == at::kBFloat16 ? "bf16" : "f32"},
                 {"result", {{"steps", report.steps}, {"final_loss", report.final_loss},
                             {"tokens", report.tokens}}}};
     if (report.final_eval_loss) run["result"]["final_eval_loss"] = *report.final_eval_loss;
