@@ -438,6 +438,20 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
         progress.Add(1, e.file.size);
         return;
       }
+      // A file whose name gives no language can still be code by its shebang: look at its
+      // first bytes before inflating all of it (images, archives, libraries).
+      if (hit == nullptr && !DetectLanguage(e.file.path, "").known()) {
+        auto head = readers[worker]->ReadBlobHead(e.file.blob_id, kLanguageHeadBytes);
+        if (!head.ok()) {
+          errors[k] = core::Annotate(head.status(), absl::StrFormat("reading '%s'", e.file.path));
+          return;
+        }
+        if (!DetectLanguage(e.file.path, *head).known()) {
+          e.reason = DropReason::kUnsupportedLanguage;
+          progress.Add(1, e.file.size);
+          return;
+        }
+      }
       auto blob = readers[worker]->ReadBlob(e.file.blob_id);
       if (!blob.ok()) {
         errors[k] = core::Annotate(blob.status(), absl::StrFormat("reading '%s'", e.file.path));

@@ -286,4 +286,37 @@ absl::StatusOr<std::string> RepoReader::ReadBlob(std::string_view blob_id) {
   return std::string(static_cast<const char*>(git_odb_object_data(o)), git_odb_object_size(o));
 }
 
+absl::StatusOr<std::string> RepoReader::ReadBlobHead(std::string_view blob_id, size_t max_bytes) {
+  TUNE_ASSIGN_OR_RETURN(git_oid oid, ParseOid(blob_id));
+  git_odb_stream* stream = nullptr;
+  size_t size = 0;
+  git_object_t type = GIT_OBJECT_INVALID;
+  // Only the loose-object backend streams; for anything else read the whole blob.
+  if (git_odb_open_rstream(&stream, &size, &type, impl_->odb.get(), &oid) != 0) {
+    git_error_clear();
+    TUNE_ASSIGN_OR_RETURN(std::string all, ReadBlob(blob_id));
+    if (all.size() > max_bytes) all.resize(max_bytes);
+    return all;
+  }
+  std::unique_ptr<git_odb_stream, void (*)(git_odb_stream*)> owned(stream, git_odb_stream_free);
+  if (type != GIT_OBJECT_BLOB) {
+    return absl::DataLossError(absl::StrFormat("object %s is not a blob", blob_id));
+  }
+  std::string head(std::min(max_bytes, size), '\0');
+  size_t filled = 0;
+  while (filled < head.size()) {
+    int n = git_odb_stream_read(stream, head.data() + filled, head.size() - filled);
+    if (n < 0) {
+      return GitError(
+          absl::StatusCode::kDataLoss,
+          absl::StrFormat("cannot read blob %s from '%s'; hint: run `git fsck` on the repository",
+                          blob_id, path_.string()));
+    }
+    if (n == 0) break;
+    filled += static_cast<size_t>(n);
+  }
+  head.resize(filled);
+  return head;
+}
+
 }  // namespace tune::data

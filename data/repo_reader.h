@@ -50,6 +50,9 @@ class RepoReader {
 
   // Contents of a blob. DataLoss if the object is missing or corrupt.
   absl::StatusOr<std::string> ReadBlob(std::string_view blob_id);
+  // Its first `max_bytes` bytes (all of it if shorter), inflating no more than that where the
+  // object is stored loose (a packed object is read whole).
+  absl::StatusOr<std::string> ReadBlobHead(std::string_view blob_id, size_t max_bytes);
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -361,6 +361,26 @@ TEST(IngestTest, BareRepositoryAndRepoContextName) {
   EXPECT_NE(text.find("<|repo_name|>proj\n<|file_sep|>pkg/"), std::string::npos) << text.substr(0, 200);
 }
 
+// A name without a known extension is code only by its shebang, read from the first bytes.
+TEST(IngestTest, UnknownExtensionsAreCodeOnlyByShebang) {
+  TempDir dir;
+  TestRepo repo(dir / "repo");
+  std::string noise(200000, '\0');
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 131) % 251);
+  repo.Commit({{"bin/tool", "#!/usr/bin/env python3\n" + PythonModule(1)},
+               {"cgi/run.cgi", "#!/bin/bash\necho hello from a cgi script\n"},
+               {"assets/blob.xyz", noise},
+               {"notes.unknownext", "just words, no shebang\n"}});
+  IngestOptions o = Options(dir / "repo", dir / "ds");
+  o.eval_fraction = 0;
+  auto r = RunIngest(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  nlohmann::json report = ReadJson(dir / "ds" / "report.json");
+  EXPECT_EQ(report["languages"]["python"]["kept"], 1);
+  EXPECT_EQ(report["languages"]["shell"]["kept"], 1);
+  EXPECT_EQ(report["files"]["dropped"]["unsupported_language"], 2) << report["files"].dump();
+}
+
 TEST(IngestTest, HistoryModeMinesOlderVersions) {
   TempDir dir;
   TestRepo repo(dir / "repo");

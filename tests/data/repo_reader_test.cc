@@ -44,6 +44,8 @@ TEST(RepoReaderTest, ListsTreeFromObjectDatabaseOnly) {
   auto blob = (*reader)->ReadBlob((*files)[5].blob_id);
   ASSERT_TRUE(blob.ok());
   EXPECT_EQ(*blob, "print(1)\n");
+  EXPECT_EQ(*(*reader)->ReadBlobHead((*files)[5].blob_id, 5), "print");
+  EXPECT_EQ(*(*reader)->ReadBlobHead((*files)[5].blob_id, 100), "print(1)\n");
 }
 
 TEST(RepoReaderTest, BareRepoHistoryAndDiff) {
