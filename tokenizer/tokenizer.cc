@@ -80,6 +80,9 @@ struct Tokenizer::Impl {
   // Byte-level: the token of each byte. SentencePiece: the <0xXX> fallback tokens.
   std::array<int32_t, 256> byte_ids;
   BpeMerges merges;
+  // Byte-level BPE of every two-byte word (a third of the words in source code): the merged
+  // token, or -1 where the two byte tokens stay apart. Empty when a byte has no token.
+  std::vector<int32_t> two_byte_ids;
   // Tokens matched in text with parse_special: control, user-defined and unknown tokens.
   AddedTokenMatcher specials;
   // Tokens matched in text always, as HF and libsentencepiece do: user-defined vocabulary
@@ -255,6 +258,17 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
     }
   }
 
+  if (byte_level &&
+      std::all_of(byte_ids.begin(), byte_ids.end(), [](int32_t id) { return id >= 0; })) {
+    two_byte_ids.assign(1 << 16, -1);
+    std::vector<int32_t> pair;
+    for (int b = 0; b < (1 << 16); ++b) {
+      pair = {byte_ids[b >> 8], byte_ids[b & 0xFF]};
+      merges.Apply(pair);
+      if (pair.size() == 1) two_byte_ids[b] = pair[0];
+    }
+  }
+
   fim = v.fim;
   internal::DiscoverFimTokens(v, fim);
   for (int32_t id = 0; id < n; ++id) {
@@ -292,6 +306,16 @@ void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int
       out.push_back(it->second);
       return;
     }
+  }
+  if (word.size() == 2 && !two_byte_ids.empty()) {
+    const int32_t id = two_byte_ids[static_cast<uint8_t>(word[0]) << 8 | static_cast<uint8_t>(word[1])];
+    if (id >= 0) {
+      out.push_back(id);
+    } else {
+      out.push_back(byte_ids[static_cast<uint8_t>(word[0])]);
+      out.push_back(byte_ids[static_cast<uint8_t>(word[1])]);
+    }
+    return;
   }
   // Words of one or two bytes merge at most once: cheaper than a cache lookup.
   const bool cacheable = word.size() > 2;
