@@ -74,7 +74,7 @@ void RegisterTrainCommand(CLI::App& app, int argc, char** argv, absl::Status& re
   cmd->add_option("--out", f->out, "output directory: PEFT adapter, metrics.jsonl, run.json, checkpoints/")->required();
   cmd->add_option("--base", f->base, "Hugging Face model directory (overrides model.base)");
   cmd->add_flag("--resume", f->resume, "continue from the latest checkpoint in --out");
-  cmd->add_option("--nproc", f->nproc, "data-parallel processes on this machine (Gloo on CPU)")
+  cmd->add_option("--nproc", f->nproc, "data-parallel processes on this machine (Gloo on the CPU, NCCL on CUDA)")
       ->check(CLI::Range(1, 64));
   cmd->callback([f, &result] { result = RunTrain(*f); });
 }

@@ -140,6 +140,10 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     std::error_code ec;
     std::filesystem::create_directories(r.out, ec);
     if (ec) return core::ErrnoStatus(ec.value(), "create output directory", r.out);
+    // What "auto" became, before the (possibly long) load.
+    std::fprintf(stderr, "training on %s, %s compute, %s adapters, %d process%s\n", device.str().c_str(),
+                 compute_dtype == at::kBFloat16 ? "bf16" : "f32", r.lora.dtype == at::kBFloat16 ? "bf16" : "f32",
+                 dp->world_size(), dp->world_size() == 1 ? "" : "es");
   }
   // Training computes in train.compute_dtype (model.dtype is for the inference commands).
   model::ModelOptions model_options = r.model;
