@@ -27,6 +27,12 @@ uint64_t Mix64(uint64_t x) {  // splitmix64's finalizer
   return x ^ (x >> 31);
 }
 
+double EqualFraction(const uint32_t* a, const uint32_t* b, size_t n) {
+  size_t equal = 0;
+  for (size_t i = 0; i < n; ++i) equal += a[i] == b[i];
+  return static_cast<double>(equal) / static_cast<double>(n);
+}
+
 uint32_t SlotOf(uint64_t h, uint32_t slots) {
   return static_cast<uint32_t>(((h >> 32) * slots) >> 32);
 }
@@ -75,9 +81,7 @@ MinHashSignature ComputeMinHash(const MinHashOptions& options, std::string_view 
 
 double EstimatedJaccard(const MinHashSignature& a, const MinHashSignature& b) {
   if (a.empty() || a.size() != b.size()) return 0;
-  size_t equal = 0;
-  for (size_t i = 0; i < a.size(); ++i) equal += a[i] == b[i];
-  return static_cast<double>(equal) / static_cast<double>(a.size());
+  return EqualFraction(a.data(), b.data(), a.size());
 }
 
 uint64_t LshIndex::BandKey(const MinHashSignature& signature, int64_t band) const {
@@ -88,11 +92,15 @@ uint64_t LshIndex::BandKey(const MinHashSignature& signature, int64_t band) cons
 
 std::optional<uint32_t> LshIndex::Find(const MinHashSignature& signature) const {
   if (signature.empty()) return std::nullopt;
+  const size_t slots = signature.size();
   for (int64_t band = 0; band < options_.bands; ++band) {
     auto it = buckets_.find(BandKey(signature, band));
     if (it == buckets_.end()) continue;
-    for (uint32_t candidate : it->second) {
-      if (EstimatedJaccard(signature, kept_.at(candidate)) >= options_.threshold) return candidate;
+    for (uint32_t l = it->second; l != kEnd; l = links_[l].next) {
+      const uint32_t d = links_[l].document;
+      if (removed_[d]) continue;
+      const uint32_t* kept = signatures_.data() + size_t{d} * slots;
+      if (EqualFraction(kept, signature.data(), slots) >= options_.threshold) return ids_[d];
     }
   }
   return std::nullopt;
@@ -100,9 +108,20 @@ std::optional<uint32_t> LshIndex::Find(const MinHashSignature& signature) const 
 
 void LshIndex::Insert(uint32_t id, const MinHashSignature& signature) {
   if (signature.empty()) return;
-  kept_.emplace(id, signature);
+  const auto d = static_cast<uint32_t>(ids_.size());
+  ids_.push_back(id);
+  removed_.push_back(false);
+  signatures_.insert(signatures_.end(), signature.begin(), signature.end());
   for (int64_t band = 0; band < options_.bands; ++band) {
-    buckets_[BandKey(signature, band)].push_back(id);
+    auto [it, inserted] = buckets_.try_emplace(BandKey(signature, band), kEnd);
+    links_.push_back({d, it->second});
+    it->second = static_cast<uint32_t>(links_.size() - 1);
+  }
+}
+
+void LshIndex::Remove(uint32_t id) {
+  for (size_t d = 0; d < ids_.size(); ++d) {
+    if (ids_[d] == id) removed_[d] = true;
   }
 }
 

@@ -44,12 +44,23 @@ class LshIndex {
   std::optional<uint32_t> Find(const MinHashSignature& signature) const;
   // Keeps `signature` as `id` unconditionally (empty signatures are ignored).
   void Insert(uint32_t id, const MinHashSignature& signature);
+  // Forgets the document kept as `id` (linear in the number of kept documents).
+  void Remove(uint32_t id);
 
  private:
   uint64_t BandKey(const MinHashSignature& signature, int64_t band) const;
   MinHashOptions options_;
-  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> buckets_;
-  absl::flat_hash_map<uint32_t, MinHashSignature> kept_;
+  // Buckets are chains through `links_` (no allocation per bucket): band key -> first link.
+  struct Link {
+    uint32_t document;  // index into ids_
+    uint32_t next;      // kEnd terminates
+  };
+  static constexpr uint32_t kEnd = UINT32_MAX;
+  absl::flat_hash_map<uint64_t, uint32_t> buckets_;
+  std::vector<Link> links_;
+  std::vector<uint32_t> ids_;         // per kept document
+  std::vector<bool> removed_;         // per kept document
+  std::vector<uint32_t> signatures_;  // kept documents' signatures, back to back
 };
 
 }  // namespace tune::data

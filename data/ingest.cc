@@ -516,17 +516,25 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
     MinHashOptions sensitive = options.minhash;
     sensitive.rows = std::min(kEvalCheckRows, options.minhash.permutations);
     sensitive.bands = options.minhash.permutations / sensitive.rows;
-    LshIndex train_index(sensitive);
+    // Held-out files are few: they are indexed, and every training file probes the index.
+    LshIndex held_out_index(sensitive);
     for (size_t i = 0; i < entries.size(); ++i) {
       const Entry& e = entries[i];
-      if (e.reason == DropReason::kKept && !e.held_out)
-        train_index.Insert(static_cast<uint32_t>(i), e.signature);
+      if (e.reason == DropReason::kKept && e.held_out)
+        held_out_index.Insert(static_cast<uint32_t>(i), e.signature);
     }
-    for (Entry& e : entries) {
-      if (e.reason == DropReason::kKept && e.held_out && train_index.Find(e.signature)) {
-        e.reason = DropReason::kNearDuplicate;
-        ++eval_near_train;
+    std::vector<size_t> near_train;
+    for (const Entry& e : entries) {
+      if (e.reason != DropReason::kKept || e.held_out) continue;
+      // Every held-out near-copy of this training file, not just the first.
+      while (std::optional<uint32_t> hit = held_out_index.Find(e.signature)) {
+        near_train.push_back(*hit);
+        held_out_index.Remove(*hit);
       }
+    }
+    for (size_t i : near_train) {
+      entries[i].reason = DropReason::kNearDuplicate;
+      ++eval_near_train;
     }
   }
 

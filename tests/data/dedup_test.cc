@@ -91,6 +91,9 @@ TEST(LshIndexTest, NearDuplicateFoundUnrelatedKept) {
   EXPECT_EQ(index.FindOrInsert(2, ComputeMinHash(opt, near)), std::optional<uint32_t>(0));
   // The duplicate was not inserted: a query equal to it still resolves to document 0.
   EXPECT_EQ(index.Find(ComputeMinHash(opt, near)), std::optional<uint32_t>(0));
+  index.Remove(0);
+  EXPECT_EQ(index.Find(ComputeMinHash(opt, near)), std::nullopt);
+  EXPECT_EQ(index.Find(ComputeMinHash(opt, RandomCode(7, 1000))), std::optional<uint32_t>(1));
 }
 
 }  // namespace
