@@ -1,8 +1,11 @@
 // A thread's memo of recently encoded words, so repeated identifiers skip BPE. Each thread has
 // its own, so Encode needs no lock.
 //
-// Two levels: most words (up to 16 bytes, up to 7 ids) live in a direct-mapped table of 48-byte
-// slots that stays in L2 (a lookup is one hash and two 8-byte compares; a collision overwrites);
+// Two levels: most words (up to 16 bytes, up to 7 ids) live in a direct-mapped table of 32K
+// 48-byte slots, 1.5 MB (a lookup is one hash and two 8-byte compares; a collision overwrites).
+// Mining the Python standard library with the Qwen3 tokenizer, 8K slots missed 7.6% of words
+// and 32K slots 4.5%: each miss costs a BPE run of ~18 merge-table probes, far more than the
+// extra cache misses of the larger table (ingest CPU time -5%);
 // longer ones (SentencePiece words with their ▁ indentation, many-piece words of small
 // vocabularies) in a hash map that is emptied when it reaches its bound.
 #pragma once
@@ -31,7 +34,7 @@ class WordCache {
  private:
   static constexpr size_t kSlotWordBytes = 16;
   static constexpr size_t kSlotIds = 7;
-  static constexpr int kSlotBits = 13;
+  static constexpr int kSlotBits = 15;
   static constexpr size_t kMaxLongWords = 1 << 16;
 
   struct Slot {
