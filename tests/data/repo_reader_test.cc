@@ -48,6 +48,23 @@ TEST(RepoReaderTest, ListsTreeFromObjectDatabaseOnly) {
   EXPECT_EQ(*(*reader)->ReadBlobHead((*files)[5].blob_id, 100), "print(1)\n");
 }
 
+// Packed objects cannot be streamed by libgit2: ReadBlobHead reads them whole and cuts.
+TEST(RepoReaderTest, PackedObjectsReadWholeAndHead) {
+  TempDir dir;
+  TestRepo repo(dir.path() / "repo");
+  repo.Commit({{"a.py", "print(1)\n"}, {"b.txt", std::string(100000, 'b')}});
+  repo.PackAll();
+  auto reader = RepoReader::Open(dir.path() / "repo");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto files = (*reader)->ListFiles(*(*reader)->ResolveCommit("HEAD"));
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(repo.LooseObjectPath((*files)[0].blob_id)));
+  EXPECT_EQ(*(*reader)->ReadBlob((*files)[0].blob_id), "print(1)\n");
+  EXPECT_EQ(*(*reader)->ReadBlobHead((*files)[0].blob_id, 5), "print");
+  EXPECT_EQ(*(*reader)->ReadBlobHead((*files)[1].blob_id, 4096), std::string(4096, 'b'));
+}
+
 TEST(RepoReaderTest, BareRepoHistoryAndDiff) {
   TempDir dir;
   TestRepo repo(dir.path() / "bare.git", /*bare=*/true);

@@ -86,4 +86,21 @@ std::filesystem::path TestRepo::LooseObjectPath(const std::string& id) const {
   return git_dir / "objects" / id.substr(0, 2) / id.substr(2);
 }
 
+void TestRepo::PackAll() {
+  git_packbuilder* pb = nullptr;
+  ASSERT_EQ(git_packbuilder_new(&pb, repo_), 0);
+  git_revwalk* walk = nullptr;
+  ASSERT_EQ(git_revwalk_new(&walk, repo_), 0);
+  ASSERT_EQ(git_revwalk_push_head(walk), 0);
+  ASSERT_EQ(git_packbuilder_insert_walk(pb, walk), 0);
+  const std::filesystem::path objects = (bare_ ? path_ : path_ / ".git") / "objects";
+  ASSERT_EQ(git_packbuilder_write(pb, (objects / "pack").c_str(), 0, nullptr, nullptr), 0);
+  git_revwalk_free(walk);
+  git_packbuilder_free(pb);
+  for (const auto& dir : std::filesystem::directory_iterator(objects)) {
+    const std::string name = dir.path().filename().string();
+    if (name.size() == 2) std::filesystem::remove_all(dir.path());
+  }
+}
+
 }  // namespace tune::testing

@@ -25,6 +25,8 @@ class TestRepo {
   const std::filesystem::path& path() const { return path_; }
   // Path of the loose object file of `id` (to corrupt it in tests).
   std::filesystem::path LooseObjectPath(const std::string& id) const;
+  // Moves every object into one pack file and deletes the loose ones (as `git gc` would).
+  void PackAll();
 
  private:
   std::filesystem::path path_;
