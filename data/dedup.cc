@@ -64,19 +64,19 @@ MinHashSignature ComputeMinHash(const MinHashOptions& options, std::string_view 
     if (value < sig[slot]) sig[slot] = value;
   }
   // Densification: an empty slot takes the value of the first filled slot along its own fixed
-  // probe sequence (the same for every document).
-  MinHashSignature dense = sig;
+  // probe sequence (the same for every document). Only empty slots are written and only filled
+  // ones are read, so this works in place.
   for (uint32_t slot = 0; slot < slots; ++slot) {
     if (filled[slot]) continue;
     for (uint64_t attempt = 1;; ++attempt) {
       uint32_t probe = SlotOf(Mix64((uint64_t{slot} << 32) ^ attempt), slots);
       if (filled[probe]) {
-        dense[slot] = sig[probe];
+        sig[slot] = sig[probe];
         break;
       }
     }
   }
-  return dense;
+  return sig;
 }
 
 double EstimatedJaccard(const MinHashSignature& a, const MinHashSignature& b) {

@@ -195,8 +195,7 @@ class SplitWriter {
 
   absl::Status Add(const Sample& sample) {
     if (!writer_) {
-      file_ = absl::StrFormat("%s-%05d.tshard", split_, shards_.size());
-      TUNE_ASSIGN_OR_RETURN(ShardWriter w, ShardWriter::Create(dir_ / file_, vocab_));
+      TUNE_ASSIGN_OR_RETURN(ShardWriter w, ShardWriter::Create(dir_ / OpenShardFile(), vocab_));
       writer_ = std::make_unique<ShardWriter>(std::move(w));
     }
     TUNE_RETURN_IF_ERROR(writer_->AddDocument(sample.tokens, sample.loss_mask));
@@ -206,7 +205,7 @@ class SplitWriter {
   absl::Status Flush() {
     if (!writer_) return absl::OkStatus();
     ShardInfo info;
-    info.file = file_;
+    info.file = OpenShardFile();
     info.split = split_;
     info.tokens = writer_->num_tokens();
     info.documents = writer_->num_documents();
@@ -218,11 +217,15 @@ class SplitWriter {
   const std::vector<ShardInfo>& shards() const { return shards_; }
 
  private:
+  // Name of the shard being written: the one after those finished.
+  std::string OpenShardFile() const {
+    return absl::StrFormat("%s-%05d.tshard", split_, shards_.size());
+  }
+
   std::string split_;
   fs::path dir_;
   uint32_t vocab_;
   int64_t shard_tokens_;
-  std::string file_;  // of the shard being written
   std::unique_ptr<ShardWriter> writer_;
   std::vector<ShardInfo> shards_;
 };
@@ -438,9 +441,9 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
         progress.Add(1, e.file.size);
         return;
       }
-      // A file whose name gives no language can still be code by its shebang: look at its
-      // first bytes before inflating all of it (images, archives, libraries).
-      if (hit == nullptr && !DetectLanguage(e.file.path, "").known()) {
+      // A file whose name gives no language (e.language is still the guess from the name) can
+      // still be code by its shebang: look at its first bytes before inflating all of it.
+      if (hit == nullptr && e.language.empty()) {
         auto head = readers[worker]->ReadBlobHead(e.file.blob_id, kLanguageHeadBytes);
         if (!head.ok()) {
           errors[k] = core::Annotate(head.status(), absl::StrFormat("reading '%s'", e.file.path));

@@ -90,6 +90,17 @@ int WalkCallback(const char* root, const git_tree_entry* entry, void* payload) {
   return 0;
 }
 
+absl::Status UnreadableBlob(std::string_view blob_id, const std::filesystem::path& repo) {
+  return GitError(
+      absl::StatusCode::kDataLoss,
+      absl::StrFormat("cannot read blob %s from '%s'; hint: run `git fsck` on the repository",
+                      blob_id, repo.string()));
+}
+
+absl::Status NotABlob(std::string_view blob_id) {
+  return absl::DataLossError(absl::StrFormat("object %s is not a blob", blob_id));
+}
+
 }  // namespace
 
 RepoReader::RepoReader(std::filesystem::path path, std::unique_ptr<Impl> impl)
@@ -273,16 +284,9 @@ absl::StatusOr<std::vector<std::string>> RepoReader::ChangedPaths(std::string_vi
 absl::StatusOr<std::string> RepoReader::ReadBlob(std::string_view blob_id) {
   TUNE_ASSIGN_OR_RETURN(git_oid oid, ParseOid(blob_id));
   git_odb_object* o = nullptr;
-  if (git_odb_read(&o, impl_->odb.get(), &oid) != 0) {
-    return GitError(
-        absl::StatusCode::kDataLoss,
-        absl::StrFormat("cannot read blob %s from '%s'; hint: run `git fsck` on the repository",
-                        blob_id, path_.string()));
-  }
+  if (git_odb_read(&o, impl_->odb.get(), &oid) != 0) return UnreadableBlob(blob_id, path_);
   internal::OdbObjectPtr object(o);
-  if (git_odb_object_type(o) != GIT_OBJECT_BLOB) {
-    return absl::DataLossError(absl::StrFormat("object %s is not a blob", blob_id));
-  }
+  if (git_odb_object_type(o) != GIT_OBJECT_BLOB) return NotABlob(blob_id);
   return std::string(static_cast<const char*>(git_odb_object_data(o)), git_odb_object_size(o));
 }
 
@@ -299,19 +303,12 @@ absl::StatusOr<std::string> RepoReader::ReadBlobHead(std::string_view blob_id, s
     return all;
   }
   std::unique_ptr<git_odb_stream, void (*)(git_odb_stream*)> owned(stream, git_odb_stream_free);
-  if (type != GIT_OBJECT_BLOB) {
-    return absl::DataLossError(absl::StrFormat("object %s is not a blob", blob_id));
-  }
+  if (type != GIT_OBJECT_BLOB) return NotABlob(blob_id);
   std::string head(std::min(max_bytes, size), '\0');
   size_t filled = 0;
   while (filled < head.size()) {
     int n = git_odb_stream_read(stream, head.data() + filled, head.size() - filled);
-    if (n < 0) {
-      return GitError(
-          absl::StatusCode::kDataLoss,
-          absl::StrFormat("cannot read blob %s from '%s'; hint: run `git fsck` on the repository",
-                          blob_id, path_.string()));
-    }
+    if (n < 0) return UnreadableBlob(blob_id, path_);
     if (n == 0) break;
     filled += static_cast<size_t>(n);
   }

@@ -255,15 +255,14 @@ class KeywordScanner {
   }
 
  private:
-  static char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
   static uint16_t Pair(char a, char b) {
-    return static_cast<uint16_t>(static_cast<unsigned char>(Lower(a)) << 8 |
-                                 static_cast<unsigned char>(Lower(b)));
+    return static_cast<uint16_t>(static_cast<unsigned char>(internal::ToLowerAscii(a)) << 8 |
+                                 static_cast<unsigned char>(internal::ToLowerAscii(b)));
   }
   static bool MatchesLower(std::string_view text, std::string_view keyword) {
     if (text.size() < keyword.size()) return false;
     for (size_t k = 0; k < keyword.size(); ++k) {
-      if (Lower(text[k]) != keyword[k]) return false;
+      if (internal::ToLowerAscii(text[k]) != keyword[k]) return false;
     }
     return true;
   }
