@@ -77,6 +77,10 @@ c10::ScalarType ResolveComputeDType(std::string_view name, c10::Device device) {
   return device.is_cuda() ? c10::kBFloat16 : c10::kFloat;
 }
 
+const char* ComputeDTypeName(c10::ScalarType dtype) {
+  return dtype == c10::kBFloat16 ? "bf16" : "f32";
+}
+
 double HostPeakRssMb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

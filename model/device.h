@@ -35,6 +35,8 @@ absl::StatusOr<c10::Device> ResolveDevice(std::string_view spec, int default_cud
 inline const std::vector<std::string> kComputeDTypeNames = {"auto", "f32", "bf16"};
 // "f32" -> kFloat, "bf16" -> kBFloat16, "auto" -> bf16 on CUDA and f32 on the CPU.
 c10::ScalarType ResolveComputeDType(std::string_view name, c10::Device device);
+// The other way: "bf16" for kBFloat16, else "f32" (for logs, run.json and fingerprints).
+const char* ComputeDTypeName(c10::ScalarType dtype);
 
 // Peak resident set size of this process, MiB (getrusage; Linux reports KiB).
 double HostPeakRssMb();

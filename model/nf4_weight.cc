@@ -2,17 +2,14 @@
 
 #include <ATen/ATen.h>
 
-#ifdef TUNE_TORCH_CUDA
-#include "model/cuda_backend.h"
-#endif
-
 namespace tune::model {
 namespace {
 
-// Copies a host buffer to `device` (a blocking copy, so the source may be freed right after).
-template <typename T>
-at::Tensor ToDevice(const T* data, int64_t n, at::ScalarType type, c10::Device device) {
-  at::Tensor host = at::from_blob(const_cast<T*>(data), {n}, at::TensorOptions().dtype(type));
+// Copies a host vector or array to `device` (a blocking copy: the source may be freed next).
+template <typename Buffer>
+at::Tensor ToDevice(const Buffer& data, at::ScalarType type, c10::Device device) {
+  at::Tensor host = at::from_blob(const_cast<typename Buffer::value_type*>(data.data()),
+                                  {static_cast<int64_t>(data.size())}, at::TensorOptions().dtype(type));
   return host.to(device, /*non_blocking=*/false, /*copy=*/true);
 }
 
@@ -25,20 +22,19 @@ std::shared_ptr<const Nf4Weight> Nf4Weight::Place(nf4::Nf4Weights q, int64_t row
     w->host_ = std::move(q);
     return w;
   }
-  w->layout_ = q.layout;
-  w->offset_ = q.offset;
-  w->packed_ = ToDevice(q.packed.data(), static_cast<int64_t>(q.packed.size()), at::kByte, device);
-  w->qabsmax_ = ToDevice(q.qabsmax.data(), static_cast<int64_t>(q.qabsmax.size()), at::kByte, device);
-  w->absmax2_ = ToDevice(q.absmax2.data(), static_cast<int64_t>(q.absmax2.size()), at::kFloat, device);
-  w->nested_code_ = ToDevice(q.nested_code.data(), static_cast<int64_t>(q.nested_code.size()), at::kFloat, device);
+  w->on_device_ = {q.layout,
+                   ToDevice(q.packed, at::kByte, device),
+                   ToDevice(q.qabsmax, at::kByte, device),
+                   ToDevice(q.absmax2, at::kFloat, device),
+                   ToDevice(q.nested_code, at::kFloat, device),
+                   q.offset};
   return w;
 }
 
 at::Tensor Nf4Weight::Dequantize(at::ScalarType dtype) const {
 #ifdef TUNE_TORCH_CUDA
   if (device_.is_cuda()) {
-    return cuda::DequantizeNf4({layout_, packed_, qabsmax_, absmax2_, nested_code_, offset_}, rows_,
-                               cols_, dtype);
+    return cuda::DequantizeNf4(on_device_, rows_, cols_, dtype);
   }
 #endif
   TORCH_CHECK(device_.is_cpu(), "NF4 weights on ", device_, " need a build with CUDA");

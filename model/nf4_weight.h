@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "model/cuda_backend.h"
 #include "nf4/nf4.h"
 
 namespace tune::model {
@@ -33,11 +34,8 @@ class Nf4Weight {
   int64_t rows_;
   int64_t cols_;
   c10::Device device_;
-  nf4::Nf4Weights host_;  // CPU: the weight itself
-  // CUDA: the same fields on the device (the host vectors above are then empty).
-  nf4::Nf4Layout layout_;
-  at::Tensor packed_, qabsmax_, absmax2_, nested_code_;
-  float offset_ = 0.0f;
+  nf4::Nf4Weights host_;              // CPU: the weight itself
+  cuda::DeviceNf4Buffers on_device_;  // CUDA: the same fields on the device (host_ is empty)
 };
 
 }  // namespace tune::model

@@ -52,7 +52,7 @@ class StopSignals {
 std::string RunFingerprint(const TrainRequest& r) {
   json j = {{"lora", {{"rank", r.lora.rank}, {"alpha", r.lora.alpha}, {"dropout", r.lora.dropout},
                       {"rslora", r.lora.rslora}, {"targets", r.lora.targets},
-                      {"dtype", r.lora.dtype == at::kBFloat16 ? "bf16" : "f32"}}},
+                      {"dtype", model::ComputeDTypeName(r.lora.dtype)}}},
             {"train", {{"steps", r.train.steps}, {"batch_size", r.train.batch_size},
                        {"seq_len", r.train.seq_len}, {"grad_accum", r.train.grad_accum},
                        {"lr", r.train.lr}, {"seed", r.train.seed}, {"quantize", r.train.quantize}}},
@@ -142,7 +142,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     if (ec) return core::ErrnoStatus(ec.value(), "create output directory", r.out);
     // What "auto" became, before the (possibly long) load.
     std::fprintf(stderr, "training on %s, %s compute, %s adapters, %d process%s\n", device.str().c_str(),
-                 compute_dtype == at::kBFloat16 ? "bf16" : "f32", r.lora.dtype == at::kBFloat16 ? "bf16" : "f32",
+                 model::ComputeDTypeName(compute_dtype), model::ComputeDTypeName(r.lora.dtype),
                  dp->world_size(), dp->world_size() == 1 ? "" : "es");
   }
   // Training computes in train.compute_dtype (model.dtype is for the inference commands).
@@ -333,7 +333,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
                 {"settings", json::parse(fingerprint)},
                 {"processes", dp->world_size()},
                 {"device", device.str()},
-                {"compute_dtype", compute_dtype == at::kBFloat16 ? "bf16" : "f32"},
+                {"compute_dtype", model::ComputeDTypeName(compute_dtype)},
                 {"result", {{"steps", report.steps}, {"final_loss", report.final_loss},
                             {"tokens", report.tokens}}}};
     if (report.final_eval_loss) run["result"]["final_eval_loss"] = *report.final_eval_loss;
