@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "core/file.h"
 #include "export/gguf_export.h"
 #include "formats/dtype.h"
@@ -25,10 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
 
 void Check(const absl::Status& st) {
   if (!st.ok()) {
@@ -99,18 +96,9 @@ void WriteCheckpoint(const fs::path& dir, int layers) {
 int main(int argc, char** argv) {
   int layers = 28, threads = 0;
   fs::path dir = fs::temp_directory_path();
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--layers")
-      layers = std::atoi(argv[i + 1]);
-    else if (flag == "--threads")
-      threads = std::atoi(argv[i + 1]);
-    else if (flag == "--dir")
-      dir = argv[i + 1];
-    else {
-      std::fprintf(stderr, "usage: %s [--layers N] [--threads T] [--dir D]\n", argv[0]);
-      return 2;
-    }
+  if (!tune::bench::ParseFlags(argc, argv,
+                               {{"--layers", &layers}, {"--threads", &threads}, {"--dir", &dir}})) {
+    return 2;
   }
   const fs::path model = dir / "tune-export-bench-model";
   const fs::path out = dir / "tune-export-bench.gguf";
@@ -118,7 +106,7 @@ int main(int argc, char** argv) {
   Clock::time_point t = Clock::now();
   WriteCheckpoint(model, layers);
   std::printf("checkpoint: %d layers, %.2f GB bf16, written in %.1f s\n", layers,
-              fs::file_size(model / "model.safetensors") / 1e9, Seconds(t));
+              fs::file_size(model / "model.safetensors") / 1e9, tune::bench::SecondsSince(t));
 
   tune::exporter::ExportOptions options;
   options.base = model;
@@ -128,7 +116,7 @@ int main(int argc, char** argv) {
   t = Clock::now();
   absl::StatusOr<tune::exporter::ExportReport> report = tune::exporter::RunExport(options);
   Check(report.status());
-  const double export_s = Seconds(t);
+  const double export_s = tune::bench::SecondsSince(t);
 
   // Baseline: read the checkpoint, write a file of the GGUF's size (fsync'ed, atomic).
   t = Clock::now();
@@ -139,7 +127,7 @@ int main(int argc, char** argv) {
   Check(w.status());
   Check(w->Append(*bytes));
   Check(w->Commit());
-  const double io_s = Seconds(t);
+  const double io_s = tune::bench::SecondsSince(t);
 
   std::printf("export Q4_K_M: %.1f s -> %.2f GB (%lld tensors)\n", export_s, report->bytes / 1e9,
               static_cast<long long>(report->tensors));

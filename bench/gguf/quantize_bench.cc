@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "core/file.h"
 #include "gguf/quant_mix.h"
 #include "gguf/quants.h"
@@ -57,16 +58,11 @@ std::vector<Tensor> Qwen15BLayers(int layers) {
     add("ffn_down.weight", {kFf, kEmbd});
   }
   std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 0.02f);
   for (Tensor& t : out) {
     t.data.resize(static_cast<size_t>(t.ne[0] * t.ne[1]));
-    for (float& v : t.data) v = normal(rng);
+    tune::bench::FillNormalWeights(t.data, rng);
   }
   return out;
-}
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
 using QuantizeChunkFn = size_t (*)(int type, const float* src, void* dst, int64_t start,
@@ -85,14 +81,14 @@ bool CompareWithGgml(const std::string& lib, const std::vector<Tensor>& tensors,
       return false;
     }
   }
-  *tune_s = Seconds(tune_start);
+  *tune_s = tune::bench::SecondsSince(tune_start);
   const auto ggml_start = Clock::now();
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     std::string out(t.data.size() * sizeof(float), '\0');  // ample for any type
     quantize(static_cast<int>(types[i]), t.data.data(), out.data(), 0, t.ne[1], t.ne[0], nullptr);
   }
-  *ggml_s = Seconds(ggml_start);
+  *ggml_s = tune::bench::SecondsSince(ggml_start);
   dlclose(handle);
   return true;
 }
@@ -109,21 +105,12 @@ int main(int argc, char** argv) {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::filesystem::path dir = std::filesystem::temp_directory_path();
   std::string ggml = TUNE_DEFAULT_GGML_LIB;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--layers")
-      layers = std::atoi(argv[i + 1]);
-    else if (flag == "--threads")
-      threads = std::atoi(argv[i + 1]);
-    else if (flag == "--dir")
-      dir = argv[i + 1];
-    else if (flag == "--ggml")
-      ggml = argv[i + 1];
-    else {
-      std::fprintf(stderr, "usage: %s [--layers N] [--threads T] [--dir D] [--ggml lib]\n",
-                   argv[0]);
-      return 2;
-    }
+  if (!tune::bench::ParseFlags(argc, argv,
+                               {{"--layers", &layers},
+                                {"--threads", &threads},
+                                {"--dir", &dir},
+                                {"--ggml", &ggml}})) {
+    return 2;
   }
   const std::vector<Tensor> tensors = Qwen15BLayers(layers);
   const tune::gguf::ModelLayout model{28, false};
@@ -144,7 +131,7 @@ int main(int argc, char** argv) {
     if (!q.ok()) return Fail(q.status());
     quant_bytes += static_cast<double>(q->size());
   }
-  const double quant_s = Seconds(quant_start);
+  const double quant_s = tune::bench::SecondsSince(quant_start);
 
   const auto path = dir / "tune_gguf_bench.f32";
   const auto io_start = Clock::now();
@@ -160,7 +147,7 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<std::string> back = tune::core::ReadFile(path);
   if (!back.ok()) return Fail(back.status());
-  const double io_s = Seconds(io_start);
+  const double io_s = tune::bench::SecondsSince(io_start);
   std::filesystem::remove(path);
 
   std::printf("tensors: %zu (%d of 28 Qwen2.5-Coder-1.5B blocks), %.1f MB f32 -> %.1f MB Q4_K_M",

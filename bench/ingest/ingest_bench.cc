@@ -18,15 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "core/config.h"
 #include "data/ingest.h"
 #include "data/repo_reader.h"
 
 namespace {
-
-double Seconds(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // User + system CPU time of this process (the ingest threads), immune to other load on the box.
 double CpuSeconds() {
@@ -85,12 +82,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "git archive failed\n");
       return 1;
     }
-    const double floor_round = Seconds(t);
+    const double floor_round = tune::bench::SecondsSince(t);
     fs::remove_all(out);
     t = std::chrono::steady_clock::now();
     const double cpu_before = CpuSeconds();
     auto r = tune::data::RunIngest(options);
-    const double tune_round = Seconds(t), cpu_round = CpuSeconds() - cpu_before;
+    const double tune_round = tune::bench::SecondsSince(t), cpu_round = CpuSeconds() - cpu_before;
     fs::remove_all(out);
     if (!r.ok()) {
       std::fprintf(stderr, "ingest failed: %s\n", std::string(r.status().message()).c_str());

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "nf4/nf4.h"
 
 namespace {
@@ -29,7 +30,7 @@ double BestSeconds(int reps, Fn fn) {
   for (int r = 0; r < reps; ++r) {
     const auto start = Clock::now();
     fn();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
+    best = std::min(best, tune::bench::SecondsSince(start));
   }
   return best;
 }
@@ -39,23 +40,12 @@ double BestSeconds(int reps, Fn fn) {
 int main(int argc, char** argv) {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int reps = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--threads") {
-      threads = std::atoi(argv[i + 1]);
-    } else if (flag == "--reps") {
-      reps = std::atoi(argv[i + 1]);
-    } else {
-      std::fprintf(stderr, "usage: %s [--threads T] [--reps R]\n", argv[0]);
-      return 2;
-    }
-  }
+  if (!tune::bench::ParseFlags(argc, argv, {{"--threads", &threads}, {"--reps", &reps}})) return 2;
 
   constexpr int64_t kRows = 11008, kCols = 4096, n = kRows * kCols;
   std::vector<float> w(n);
   std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 0.02f);
-  for (float& x : w) x = normal(rng);
+  tune::bench::FillNormalWeights(w, rng);
 
   tune::nf4::Nf4Weights q;
   const double quantize_s =

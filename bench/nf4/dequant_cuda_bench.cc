@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "nf4/nf4.h"
 #include "nf4/nf4_cuda.h"
 
@@ -64,12 +65,7 @@ double BestSeconds(int reps, cudaStream_t stream, Fn launch) {
 
 int main(int argc, char** argv) {
   int reps = 20;
-  if (argc == 3 && std::string(argv[1]) == "--reps") {
-    reps = std::atoi(argv[2]);
-  } else if (argc != 1) {
-    std::fprintf(stderr, "usage: %s [--reps R]\n", argv[0]);
-    return 2;
-  }
+  if (!tune::bench::ParseFlags(argc, argv, {{"--reps", &reps}})) return 2;
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
     std::printf("no CUDA device: nothing to measure\n");
@@ -81,8 +77,7 @@ int main(int argc, char** argv) {
   constexpr int64_t kRows = 11008, kCols = 4096, n = kRows * kCols;
   std::vector<float> w(n);
   std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 0.02f);
-  for (float& x : w) x = normal(rng);
+  tune::bench::FillNormalWeights(w, rng);
   tune::nf4::Nf4Weights q;
   tune::nf4::Quantize(w.data(), n, &q);
 
