@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "core/status.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
 
@@ -30,6 +31,15 @@ BnbNf4Tensor MakeTensor() {
 
 std::string Join(std::string_view a, std::string_view b) { return std::string(a) + std::string(b); }
 
+// `t` with quant-state `json` written to `path` as kName's entries, and opened again.
+absl::StatusOr<SafetensorsCheckpoint> WriteAndOpen(const BnbNf4Tensor& t, const std::string& json,
+                                                   const std::filesystem::path& path) {
+  SafetensorsWriter writer;
+  TUNE_RETURN_IF_ERROR(AddBnbNf4(kName, t, json, &writer));
+  TUNE_RETURN_IF_ERROR(writer.Write(path));
+  return SafetensorsCheckpoint::OpenFile(path);
+}
+
 TEST(BnbSafetensorsTest, WriteThenReadGivesBackEveryField) {
   const BnbNf4Tensor t = MakeTensor();
   const std::string json = BnbQuantStateJson(t);
@@ -38,11 +48,7 @@ TEST(BnbSafetensorsTest, WriteThenReadGivesBackEveryField) {
                       R"("nested_blocksize":256,"nested_dtype":"float32","nested_offset":%s})",
                       nlohmann::json(static_cast<double>(t.weights.offset)).dump()));
   testing::TempDir dir;
-  SafetensorsWriter writer;
-  ASSERT_TRUE(AddBnbNf4(kName, t, json, &writer).ok());
-  ASSERT_TRUE(writer.Write(dir / "model.safetensors").ok());
-
-  auto checkpoint = SafetensorsCheckpoint::OpenFile(dir / "model.safetensors");
+  auto checkpoint = WriteAndOpen(t, json, dir / "model.safetensors");
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
   EXPECT_EQ(checkpoint->names().size(), 6u);
   const formats::TensorView* packed = checkpoint->Find(kName);
@@ -71,10 +77,7 @@ TEST(BnbSafetensorsTest, WithoutDoubleQuantizationAbsmaxIsF32) {
   const std::string json = BnbQuantStateJson(t);
   EXPECT_EQ(json, R"({"quant_type":"nf4","blocksize":64,"dtype":"bfloat16","shape":[33,65]})");
   testing::TempDir dir;
-  SafetensorsWriter writer;
-  ASSERT_TRUE(AddBnbNf4(kName, t, json, &writer).ok());
-  ASSERT_TRUE(writer.Write(dir / "model.safetensors").ok());
-  auto checkpoint = SafetensorsCheckpoint::OpenFile(dir / "model.safetensors");
+  auto checkpoint = WriteAndOpen(t, json, dir / "model.safetensors");
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
   EXPECT_EQ(checkpoint->names().size(), 4u);
   auto read = ReadBnbNf4(*checkpoint, kName);
@@ -102,13 +105,9 @@ TEST(BnbSafetensorsTest, ShapeMustMatchTheQuantizedCount) {
 absl::Status ReadEdited(
     const std::function<void(std::map<std::string, std::pair<DType, std::string>>&)>& edit) {
   const BnbNf4Tensor t = MakeTensor();
-  const std::string json = BnbQuantStateJson(t);
-  SafetensorsWriter staging;
-  EXPECT_TRUE(AddBnbNf4(kName, t, json, &staging).ok());
   testing::TempDir dir;
-  EXPECT_TRUE(staging.Write(dir / "a.safetensors").ok());
-  auto original = SafetensorsCheckpoint::OpenFile(dir / "a.safetensors");
-  EXPECT_TRUE(original.ok());
+  auto original = WriteAndOpen(t, BnbQuantStateJson(t), dir / "a.safetensors");
+  EXPECT_TRUE(original.ok()) << original.status();
   std::map<std::string, std::pair<DType, std::string>> entries;
   for (const std::string& name : original->names()) {
     const formats::TensorView* v = original->Find(name);
