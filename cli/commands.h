@@ -18,6 +18,12 @@ void RegisterTrainCommand(CLI::App& app, int argc, char** argv, absl::Status& re
 // `tune export`: GGUF (adapter merged) + Ollama Modelfile, or the adapter alone.
 void RegisterExportCommand(CLI::App& app, absl::Status& result);
 
+// `tune serve`: the llama.cpp-compatible completion server (inference/server.h).
+void RegisterServeCommand(CLI::App& app, absl::Status& result);
+
+// `tune complete`: one FIM completion of files from the shell.
+void RegisterCompleteCommand(CLI::App& app, absl::Status& result);
+
 // `tune debug ...`: inspection tools (logits, generate, tokenize, ...).
 void RegisterDebugCommand(CLI::App& app, absl::Status& result);
 

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/config_flags.h"
 #include "core/status.h"
+#include "inference/engine.h"
 #include "model/generate.h"
 #include "model/model_options.h"
 #include "model/tensor_io.h"
@@ -34,8 +35,11 @@ struct ModelFlags {
 
 void AddModelFlags(CLI::App* cmd, ModelFlags& f) {
   AddConfigFlags(cmd, f.config);
-  cmd->add_option("--model", f.model_dir, "Hugging Face model directory (overrides model.base)");
-  cmd->add_option("--adapter", f.adapter_dir, "PEFT LoRA adapter directory to apply");
+  cmd->add_option("--model", f.model_dir,
+                  "Hugging Face model directory (overrides model.base); `generate` also takes a "
+                  ".gguf, run by the bundled llama.cpp runner");
+  cmd->add_option("--adapter", f.adapter_dir,
+                  "PEFT LoRA adapter directory to apply (a GGUF LoRA file with a .gguf --model)");
   cmd->add_flag("--merge", f.merge, "merge the adapter into the weights instead of running it beside them");
   cmd->add_option("--dtype", f.dtype, "compute dtype: float32 (default), bfloat16, float16 (overrides model.dtype)");
   cmd->add_option("--ids", f.ids, "comma-separated input token ids, e.g. 1,2,3")->required();
@@ -96,8 +100,34 @@ absl::Status RunLogits(const ModelFlags& f, const std::string& out) {
   return model::WriteSafetensors(out, {{"logits", logits}});
 }
 
+// A .gguf --model runs through the bundled runner (llama.cpp), with --adapter as a GGUF LoRA.
+absl::StatusOr<std::vector<int32_t>> GenerateWithRunner(const ModelFlags& f, std::vector<int32_t> ids,
+                                                        int64_t max_new, bool stop_at_eos) {
+  inference::EngineOptions options;
+  options.model.path = f.model_dir;
+  options.n_threads = 1;
+  options.n_ctx = static_cast<int32_t>(std::max<int64_t>(64, static_cast<int64_t>(ids.size()) + max_new + 1));
+  if (!f.adapter_dir.empty()) options.loras.push_back({f.adapter_dir, 1.0f});
+  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<inference::Engine> engine, inference::Engine::Start(options));
+  inference::CompletionRequest r;
+  r.kind = inference::PromptKind::kTokens;
+  r.prompt_tokens = std::move(ids);
+  r.n_predict = static_cast<int32_t>(max_new);
+  r.ignore_eos = !stop_at_eos;
+  r.return_tokens = true;
+  r.sampling.temperature = 0;
+  TUNE_ASSIGN_OR_RETURN(std::vector<inference::CompletionResult> out, engine->Run(std::move(r)));
+  std::vector<int32_t> tokens = out.front().tokens;
+  return tokens;
+}
+
 absl::Status RunGenerate(const ModelFlags& f, int64_t max_new, bool stop_at_eos) {
   TUNE_ASSIGN_OR_RETURN(std::vector<int32_t> ids, ParseIds(f.ids));
+  if (f.model_dir.ends_with(".gguf")) {
+    TUNE_ASSIGN_OR_RETURN(std::vector<int32_t> out, GenerateWithRunner(f, ids, max_new, stop_at_eos));
+    std::printf("[%s]\n", absl::StrJoin(out, ",").c_str());
+    return absl::OkStatus();
+  }
   TUNE_ASSIGN_OR_RETURN(model::Transformer m, LoadFromFlags(f));
   TUNE_RETURN_IF_ERROR(CheckIds(ids, m));
   model::GreedyOptions options{.max_new_tokens = max_new, .stop_token = std::nullopt};

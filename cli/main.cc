@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   tune::cli::RegisterIngestCommand(app, result);
   tune::cli::RegisterTrainCommand(app, argc, argv, result);
   tune::cli::RegisterExportCommand(app, result);
+  tune::cli::RegisterServeCommand(app, result);
+  tune::cli::RegisterCompleteCommand(app, result);
   tune::cli::RegisterDebugCommand(app, result);
   try {
     app.parse(argc, argv);

@@ -27,3 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The tree-sitter grammars `tune ingest` compiles in (pinned npm packages, not committed).
 "$(dirname "$0")/fetch-grammars.sh"
+# node-llama-cpp@3.21.1 (pinned): llama.cpp's release source for the bundled runner, unpacked into
+# third_party/llama.cpp, and its CPU prebuilt that the interop tests compare against.
+"$(dirname "$0")/install-node-tools.sh"
+"$(dirname "$0")/fetch-llama-cpp.sh"

@@ -4,6 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-./scripts/install-node-tools.sh  # the real llama.cpp (node-llama-cpp) for the GGUF interop tests
 ./scripts/build.sh
 ctest --test-dir build --output-on-failure -j"${TUNE_JOBS:-2}" --timeout 900

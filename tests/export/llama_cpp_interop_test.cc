@@ -62,29 +62,13 @@ std::vector<int64_t> TuneGreedy(const std::string& model, const std::vector<int6
   return std::vector<int64_t>(out.begin(), out.end());
 }
 
-// Runs tools/llama_cpp/greedy.mjs; fails the test with node's output on any error.
+// tools/llama_cpp/greedy.mjs; fails the test with node's output on any error.
 std::vector<int64_t> LlamaCppGreedy(const std::filesystem::path& model,
                                     const std::vector<int64_t>& prompt, size_t n,
                                     const std::filesystem::path& lora = {}) {
-  std::string cmd =
-      absl::StrFormat("node '%s' --model '%s' --prompt %s --n %d",
-                      tune::testing::SourcePath("tools/llama_cpp/greedy.mjs").string(),
-                      model.string(), absl::StrJoin(prompt, ","), n);
-  if (!lora.empty()) cmd += absl::StrFormat(" --lora '%s'", lora.string());
-  cmd += " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  EXPECT_NE(pipe, nullptr) << cmd;
-  if (pipe == nullptr) return {};
-  std::string output;
-  char buf[4096];
-  while (size_t got = std::fread(buf, 1, sizeof(buf), pipe)) output.append(buf, got);
-  const int rc = ::pclose(pipe);
-  EXPECT_EQ(rc, 0) << cmd << "\n" << output;
-  // The JSON is the last line; llama.cpp may log above it.
-  const size_t start = output.rfind("{\"tokens\"");
-  EXPECT_NE(start, std::string::npos) << output;
-  if (rc != 0 || start == std::string::npos) return {};
-  return nlohmann::json::parse(output.substr(start)).at("tokens").get<std::vector<int64_t>>();
+  absl::StatusOr<std::vector<int64_t>> tokens = tune::testing::LlamaCppGreedy(model, prompt, n, lora);
+  EXPECT_TRUE(tokens.ok()) << tokens.status();
+  return tokens.ok() ? *tokens : std::vector<int64_t>{};
 }
 
 class LlamaCppInteropTest : public ::testing::TestWithParam<std::string> {

@@ -1,7 +1,11 @@
 #include "tests/gguf/node_tools.h"
 
+#include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 #include "tests/support/temp_dir.h"
 
 namespace tune::testing {
@@ -22,6 +26,28 @@ std::string NodeToolsMissingReason() {
            NodePrefix().string() + "; run scripts/install-node-tools.sh";
   }
   return "";
+}
+
+absl::StatusOr<std::vector<int64_t>> LlamaCppGreedy(const std::filesystem::path& model,
+                                                    const std::vector<int64_t>& prompt, size_t n,
+                                                    const std::filesystem::path& lora) {
+  std::string cmd = absl::StrFormat("node '%s' --model '%s' --prompt %s --n %d",
+                                    SourcePath("tools/llama_cpp/greedy.mjs").string(), model.string(),
+                                    absl::StrJoin(prompt, ","), n);
+  if (!lora.empty()) cmd += absl::StrFormat(" --lora '%s'", lora.string());
+  cmd += " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return absl::InternalError("popen failed: " + cmd);
+  std::string output;
+  char buf[4096];
+  while (size_t got = std::fread(buf, 1, sizeof(buf), pipe)) output.append(buf, got);
+  const int rc = ::pclose(pipe);
+  // The JSON is the last line; llama.cpp may log above it.
+  const size_t start = output.rfind("{\"tokens\"");
+  if (rc != 0 || start == std::string::npos) {
+    return absl::InternalError(absl::StrFormat("%s failed (%d):\n%s", cmd, rc, output));
+  }
+  return nlohmann::json::parse(output.substr(start)).at("tokens").get<std::vector<int64_t>>();
 }
 
 }  // namespace tune::testing

@@ -2,8 +2,12 @@
 // whether it and node are usable; shared by the tests that compare tune with real llama.cpp.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
 
 namespace tune::testing {
 
@@ -15,5 +19,11 @@ std::filesystem::path LlamaCppBinDir();
 // Empty when node and the pinned node-llama-cpp are usable; otherwise why not, naming the
 // command that fixes it.
 std::string NodeToolsMissingReason();
+
+// Greedy continuation of `prompt` by real llama.cpp (tools/llama_cpp/greedy.mjs), optionally with
+// a GGUF LoRA at scale 1; an error carries node's output.
+absl::StatusOr<std::vector<int64_t>> LlamaCppGreedy(const std::filesystem::path& model,
+                                                    const std::vector<int64_t>& prompt, size_t n,
+                                                    const std::filesystem::path& lora = {});
 
 }  // namespace tune::testing

@@ -1,0 +1,62 @@
+// Where a completion ends, decided as its text grows token by token, and how much of the text is
+// settled (no rule can still cut it) and may be streamed. Rules, as llama.cpp's server applies
+// them to FIM requests:
+//   stop strings  the earliest occurrence ends the text before it (stop_type "word"); a tail
+//                 that may be the start of a stop string is held back from streaming;
+//   n_indent      once a newline was generated, a line whose first non-blank character is
+//                 indented less than n_indent ends the text at that line's start ("limit");
+//   single_line   the first newline after non-blank text ends it, without the newline ("limit");
+//   time          t_max_predict_ms elapsed and a newline generated ("limit", checked by the engine).
+// An incomplete UTF-8 sequence at the end is held back too. Plain value type, no llama.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inference/request.h"
+
+namespace tune::inference {
+
+class StopScanner {
+ public:
+  explicit StopScanner(const CompletionRequest& request);
+
+  // Adds the text of one generated token; true when a rule ended the completion.
+  bool Append(std::string_view piece);
+  // t_max_predict_ms: true (and stopped) when it is set, elapsed and a newline was generated.
+  bool TimeUp(double elapsed_ms);
+  // Ends the completion for a reason outside the text (EOS, token limit).
+  void Finish(StopType type);
+
+  // The settled text not taken before. After the end, everything left.
+  std::string TakeSettled();
+
+  bool stopped() const { return stop_type_ != StopType::kNone; }
+  StopType stop_type() const { return stop_type_; }
+  const std::string& stopping_word() const { return stopping_word_; }
+  const std::string& text() const { return text_; }
+  bool has_new_line() const { return has_new_line_; }
+
+ private:
+  void Stop(StopType type, size_t cut, std::string word = {});
+  bool CheckStopStrings(size_t search_from);
+  bool CheckLines(size_t first_new_byte);
+  size_t HeldBackBytes() const;
+
+  std::vector<std::string> stop_;
+  size_t longest_stop_ = 0;
+  int32_t n_indent_;
+  bool single_line_;
+  int64_t t_max_predict_ms_;
+  std::string text_;
+  size_t taken_ = 0;
+  size_t line_start_ = 0;  // start of the line being generated
+  bool has_new_line_ = false;
+  bool line_indent_known_ = false;  // the current line's first non-blank character was seen
+  StopType stop_type_ = StopType::kNone;
+  std::string stopping_word_;
+};
+
+}  // namespace tune::inference
