@@ -1,13 +1,11 @@
 // `tune serve`: a llama.cpp-compatible completion server for IDEs (docs/serving.md).
 // SIGHUP reloads the model and adapters from their files; SIGINT/SIGTERM stop it.
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -38,24 +36,33 @@ absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
   return key;
 }
 
-// Signals are taken by one thread (sigwait), never by a handler: reload and stop run as normal
-// code. The mask is set before any other thread starts so that all of them inherit it.
-sigset_t BlockServerSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
+// Signals arrive on any thread (libraries start threads before main can block them), so the
+// handler only writes the signal number to a pipe; one thread reads it and reloads or stops as
+// normal code.
+int signal_pipe[2] = {-1, -1};
+
+void OnSignal(int sig) {
+  const char byte = static_cast<char>(sig);
+  [[maybe_unused]] ssize_t n = write(signal_pipe[1], &byte, 1);
 }
 
-void HandleSignals(sigset_t set, inference::Engine& engine, inference::Server& server) {
+absl::Status InstallSignalHandlers() {
+  if (pipe(signal_pipe) != 0) return absl::InternalError("tune serve: cannot create the signal pipe");
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaction(sig, &action, nullptr);
+  return absl::OkStatus();
+}
+
+void HandleSignals(inference::Engine& engine, inference::Server& server) {
   for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
+    char byte = 0;
+    if (read(signal_pipe[0], &byte, 1) != 1) continue;
+    const int sig = byte;
     if (sig != SIGHUP) {
-      std::fprintf(stderr, "tune serve: stopping (signal %d)\n", sig);
+      if (sig != 0) std::fprintf(stderr, "tune serve: stopping (signal %d)\n", sig);
       server.Stop();
       return;
     }
@@ -70,7 +77,7 @@ absl::Status RunServe(ServeFlags& f) {
     TUNE_ASSIGN_OR_RETURN(f.server.api_key, ReadKeyFile(f.api_key_file));
   }
   TUNE_ASSIGN_OR_RETURN(inference::EngineOptions options, RunnerOptions(f.runner));
-  const sigset_t signals = BlockServerSignals();
+  TUNE_RETURN_IF_ERROR(InstallSignalHandlers());
   TUNE_ASSIGN_OR_RETURN(std::unique_ptr<inference::Engine> engine, inference::Engine::Start(options));
   inference::Server server(*engine, f.server);
   TUNE_RETURN_IF_ERROR(server.Bind());
@@ -81,10 +88,9 @@ absl::Status RunServe(ServeFlags& f) {
                info.path.c_str(), info.description.c_str(), info.n_slots, info.n_ctx_slot,
                info.infill ? "yes" : "no (the vocabulary has no FIM tokens)", info.repo_name.c_str(),
                f.server.host.c_str(), server.port());
-  std::thread signal_thread([&] { HandleSignals(signals, *engine, server); });
+  std::thread signal_thread([&] { HandleSignals(*engine, server); });
   server.Run();
-  // Run() also returns when the socket fails; wake the signal thread to end it.
-  kill(getpid(), SIGTERM);
+  OnSignal(0);  // Run() also returns when the socket fails: end the signal thread
   signal_thread.join();
   return absl::OkStatus();
 }
