@@ -22,15 +22,17 @@ SamplerPtr MakeSampler(const SamplingParams& p, const llama_vocab* vocab, int32_
                             llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), last_n, p.repeat_penalty,
                                                          p.frequency_penalty, p.presence_penalty));
   };
-  if (p.temperature <= 0.0f) {
+  // Without a sampler list, temperature <= 0 is greedy decoding.
+  if (p.temperature <= 0.0f && p.samplers.empty()) {
     add_penalties();
     llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
     return chain;
   }
+  // As llama.cpp's server: the listed samplers in order, then a seeded draw. A list without
+  // "temperature" (llama.vscode sends top_k, top_p, infill) samples at temperature 1.
   static const std::vector<std::string> kDefaultOrder = {"penalties", "top_k", "top_p", "min_p",
                                                          "temperature"};
   const std::vector<std::string>& order = p.samplers.empty() ? kDefaultOrder : p.samplers;
-  bool temperature_applied = false;
   for (const std::string& name : order) {
     if (name == "penalties") {
       add_penalties();
@@ -42,15 +44,9 @@ SamplerPtr MakeSampler(const SamplingParams& p, const llama_vocab* vocab, int32_
       llama_sampler_chain_add(chain.get(), llama_sampler_init_min_p(p.min_p, 1));
     } else if (name == "temperature") {
       llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(p.temperature));
-      temperature_applied = true;
     } else if (name == "infill") {
       llama_sampler_chain_add(chain.get(), llama_sampler_init_infill(vocab));
     }
-  }
-  // Clients that list samplers without "temperature" (llama.vscode: top_k, top_p, infill) still
-  // get their temperature, as in llama.cpp where it is always part of the chain.
-  if (!temperature_applied) {
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(p.temperature));
   }
   llama_sampler_chain_add(chain.get(),
                           llama_sampler_init_dist(p.seed ? *p.seed : LLAMA_DEFAULT_SEED));
