@@ -31,6 +31,29 @@ std::vector<KvMove> ChunkMoves(const std::vector<int32_t>& cache, const std::vec
   return moves;
 }
 
+// The longest run of cache tokens after `start` equal to the prompt's last tokens (after
+// `start`), as one move; none when shorter than min_chunk.
+std::vector<KvMove> TailMove(const std::vector<int32_t>& cache, const std::vector<int32_t>& prompt,
+                             size_t start, size_t min_chunk) {
+  const size_t p = prompt.size();
+  KvMove best;
+  for (size_t end = start + 1; end <= cache.size(); ++end) {
+    if (cache[end - 1] != prompt[p - 1]) continue;
+    const size_t limit = std::min(end - start, p - start);
+    size_t n = 0;
+    while (n < limit && cache[end - 1 - n] == prompt[p - 1 - n]) ++n;
+    if (n > best.n) best = {end - n, p - n, n};
+  }
+  if (best.n < std::max<size_t>(min_chunk, 1)) return {};
+  return {best};
+}
+
+size_t Covered(const std::vector<KvMove>& moves) {
+  size_t n = 0;
+  for (const KvMove& m : moves) n += m.n;
+  return n;
+}
+
 }  // namespace
 
 size_t CachePlan::reused() const {
@@ -39,12 +62,19 @@ size_t CachePlan::reused() const {
 }
 
 CachePlan PlanCacheReuse(const std::vector<int32_t>& cache, const std::vector<int32_t>& prompt, bool reuse,
-                         size_t min_chunk) {
+                         size_t min_chunk, bool allow_tail) {
   CachePlan plan;
   const size_t p = prompt.size();
   plan.keep_prefix = reuse ? CommonPrefix(cache, prompt) : 0;
   if (reuse && min_chunk > 0 && plan.keep_prefix < p && plan.keep_prefix < cache.size()) {
     plan.moves = ChunkMoves(cache, prompt, plan.keep_prefix, min_chunk);
+    if (allow_tail) {
+      std::vector<KvMove> tail = TailMove(cache, prompt, plan.keep_prefix, min_chunk);
+      if (Covered(tail) > Covered(plan.moves)) {
+        plan.moves = std::move(tail);
+        plan.tail = true;
+      }
+    }
   }
   // Every prompt position neither kept nor moved is computed, and so is the last one.
   std::vector<bool> have(p, false);

@@ -79,6 +79,7 @@ struct Engine::Loaded {
   std::vector<LoraAdapter> loras;
   FimLayout layout;
   int32_t n_ctx_slot = 0;
+  int32_t scratch_seq = -1;  // sequence that parks a cached tail during an edit, or -1
   ~Loaded() {
     if (ctx != nullptr) llama_free(ctx);
   }
@@ -97,6 +98,7 @@ struct Engine::Slot {
   std::vector<int32_t> cache;           // tokens whose K/V sequence `id` holds, by position
   std::vector<size_t> pending;          // prompt positions still to compute (ascending)
   size_t pending_next = 0;
+  std::optional<KvMove> parked_tail;    // cached tail in the scratch sequence, back after the edit
   std::vector<float> cache_lora_scales;  // the adapter scales they were computed with
   Clock::time_point last_used{};
 
@@ -156,13 +158,17 @@ absl::StatusOr<std::shared_ptr<Engine::Loaded>> Engine::LoadAll(const EngineOpti
   cp.n_ctx = static_cast<uint32_t>(n_ctx);
   cp.n_batch = static_cast<uint32_t>(options.n_batch);
   cp.n_ubatch = static_cast<uint32_t>(options.n_ubatch);
-  cp.n_seq_max = static_cast<uint32_t>(options.n_slots);
+  // One slot: one KV buffer shared with a scratch sequence that holds a cached tail aside while an
+  // edit before it is computed (ReuseCache). Several slots: a buffer each (faster attention than
+  // one shared buffer), and edits recompute what follows them, as llama.cpp.
+  const bool scratch = options.n_slots == 1;
+  cp.n_seq_max = static_cast<uint32_t>(scratch ? 2 : options.n_slots);
   const int32_t threads = options.n_threads > 0
                               ? options.n_threads
                               : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   cp.n_threads = threads;
   cp.n_threads_batch = threads;
-  cp.kv_unified = false;  // each slot owns n_ctx / n_slots cells
+  cp.kv_unified = scratch;
   cp.no_perf = true;
   loaded->ctx = llama_init_from_model(loaded->model->get(), cp);
   if (loaded->ctx == nullptr) {
@@ -172,6 +178,7 @@ absl::StatusOr<std::shared_ptr<Engine::Loaded>> Engine::LoadAll(const EngineOpti
         options.model.path.string(), n_ctx, options.n_slots));
   }
   loaded->n_ctx_slot = static_cast<int32_t>(llama_n_ctx_seq(loaded->ctx));
+  loaded->scratch_seq = scratch ? 1 : -1;
   loaded->layout.spm = options.spm_infill;
   if (!options.repo_name.empty()) {
     loaded->layout.repo_name = options.repo_name;
@@ -527,9 +534,12 @@ void Engine::ReuseCache(Slot& slot) {
   const int32_t reuse_min =
       job.request->n_cache_reuse >= 0 ? job.request->n_cache_reuse : options_.n_cache_reuse;
   const bool can_shift = llama_memory_can_shift(mem);
+  const int32_t scratch = loaded_->scratch_seq;
   CachePlan plan = PlanCacheReuse(slot.cache, slot.prompt, reusable,
-                                  can_shift ? static_cast<size_t>(std::max(reuse_min, 0)) : 0);
+                                  can_shift ? static_cast<size_t>(std::max(reuse_min, 0)) : 0,
+                                  /*allow_tail=*/scratch >= 0);
   auto pos = [](size_t p) { return static_cast<llama_pos>(p); };
+  const size_t last = slot.prompt.size() - 1;
   bool ok = true;
   size_t old_end = plan.keep_prefix;  // old cells below this are kept
   for (const KvMove& m : plan.moves) {
@@ -537,13 +547,22 @@ void Engine::ReuseCache(Slot& slot) {
     old_end = m.from + m.n;
   }
   ok = ok && llama_memory_seq_rm(mem, slot.id, pos(old_end), -1);
-  for (const KvMove& m : plan.moves) {  // all move down, in ascending order: none lands on another
-    llama_memory_seq_add(mem, slot.id, pos(m.from), pos(m.from + m.n), pos(m.to) - pos(m.from));
+  if (ok && plan.tail && plan.evaluate.size() > 1) {
+    // The edit goes in below the tail: park the tail until the edit is computed.
+    const KvMove& m = plan.moves.front();
+    llama_memory_seq_cp(mem, slot.id, scratch, pos(m.from), pos(m.from + m.n));
+    ok = llama_memory_seq_rm(mem, slot.id, pos(m.from), pos(m.from + m.n));
+    slot.parked_tail = m;
+  } else {
+    for (const KvMove& m : plan.moves) {  // chunks move down in ascending order: none lands on another
+      llama_memory_seq_add(mem, slot.id, pos(m.from), pos(m.from + m.n), pos(m.to) - pos(m.from));
+    }
+    ok = ok && llama_memory_seq_rm(mem, slot.id, pos(last), pos(last + 1));  // recomputed for its logits
   }
-  const size_t last = slot.prompt.size() - 1;
-  ok = ok && llama_memory_seq_rm(mem, slot.id, pos(last), pos(last + 1));  // recomputed for its logits
   if (!ok) {  // a cache that cannot be cut (SWA, recurrent): start over
     llama_memory_seq_rm(mem, slot.id, -1, -1);
+    if (scratch >= 0) llama_memory_seq_rm(mem, scratch, -1, -1);
+    slot.parked_tail.reset();
     plan = PlanCacheReuse({}, slot.prompt, false, 0);
   }
   slot.cache = slot.prompt;
@@ -551,6 +570,21 @@ void Engine::ReuseCache(Slot& slot) {
   slot.pending_next = 0;
   slot.cache_lora_scales = job.lora_scales;
   slot.cache_n = static_cast<int32_t>(slot.prompt.size() - slot.pending.size());
+}
+
+// The edit before the parked tail is computed: the tail moves to its new positions and back into
+// the slot; the last prompt token is computed again for its logits.
+void Engine::UnparkTail(Slot& slot) {
+  llama_memory_t mem = llama_get_memory(loaded_->ctx);
+  const KvMove m = *slot.parked_tail;
+  const int32_t scratch = loaded_->scratch_seq;
+  auto pos = [](size_t p) { return static_cast<llama_pos>(p); };
+  llama_memory_seq_add(mem, scratch, pos(m.from), pos(m.from + m.n), pos(m.to) - pos(m.from));
+  llama_memory_seq_cp(mem, scratch, slot.id, pos(m.to), pos(m.to + m.n));
+  llama_memory_seq_rm(mem, scratch, -1, -1);
+  const size_t last = slot.prompt.size() - 1;
+  llama_memory_seq_rm(mem, slot.id, pos(last), pos(last + 1));
+  slot.parked_tail.reset();
 }
 
 // One llama_decode over every busy slot that shares the adapter scales of the first one in
@@ -591,9 +625,15 @@ void Engine::Step() {
     }
   }
   for (Slot* s : group) {
+    bool added = false;
     while (s->pending_next < s->pending.size() && batch.n_tokens < capacity) {
+      if (s->parked_tail && s->pending_next + 1 == s->pending.size()) {
+        if (added) break;  // the edit must be in the cache before its tail returns
+        UnparkTail(*s);
+      }
       const size_t pos = s->pending[s->pending_next++];
       add(*s, s->cache[pos], pos, s->pending_next == s->pending.size());
+      added = true;
     }
   }
   const int32_t rc = batch.n_tokens > 0 ? llama_decode(loaded_->ctx, batch) : 0;
@@ -728,6 +768,10 @@ void Engine::ReleaseCancelled() {
 // Ends the slot's job with an error; the cache keeps what was evaluated (the last sampled token
 // never was).
 void Engine::Release(Slot& slot, const absl::Status& status) {
+  if (slot.parked_tail) {
+    llama_memory_seq_rm(llama_get_memory(loaded_->ctx), loaded_->scratch_seq, -1, -1);
+    slot.parked_tail.reset();
+  }
   if (slot.pending_next < slot.pending.size()) {  // stopped inside the prompt: drop the uncomputed
     const size_t first_missing = slot.pending[slot.pending_next];
     llama_memory_seq_rm(llama_get_memory(loaded_->ctx), slot.id, static_cast<llama_pos>(first_missing), -1);

@@ -3,10 +3,10 @@
 // decode steps of every busy slot into a single llama_decode (continuous batching).
 //
 // Prompt cache: a slot keeps the tokens whose K/V it holds. A new request reuses the longest
-// common prefix with them and, past it, every run of >= n_cache_reuse tokens that reappears
-// later in the new prompt, moved to its new position with a RoPE shift instead of recomputed
-// (llama.cpp's --cache-reuse): an IDE request that differs from the last by an edit in the middle
-// or an evicted ring-buffer chunk evaluates only the changed tokens.
+// common prefix with them and, past it, runs of >= n_cache_reuse tokens moved to their new
+// positions with a RoPE shift instead of recomputed (inference/cache_reuse.h): llama.cpp's
+// --cache-reuse chunks (an evicted ring-buffer chunk, a deleted line) and, on a one-slot server,
+// the tail after an edit in the middle, so an IDE request computes only the changed tokens.
 //
 // Requests wait in a FIFO queue (at most max_queue) for a free slot; one pinned to a slot by
 // id_slot waits for that slot. Reload() loads the files again beside the running model, lets the
@@ -184,6 +184,7 @@ class Engine {
   absl::StatusOr<std::vector<int32_t>> BuildPrompt(Job& job);
   Slot* PickSlot(const Job& job, const std::vector<int32_t>& prompt);
   void ReuseCache(Slot& slot);
+  void UnparkTail(Slot& slot);
   void Step();
   void SampleAndEmit(Slot& slot, int32_t batch_index);
   void Finish(Slot& slot);

@@ -78,6 +78,32 @@ TEST(CacheReuseTest, EditThatReplacesALineKeepsOnlyThePrefix) {
   EXPECT_EQ(plan.evaluate, Positions(40, 162));
 }
 
+TEST(CacheReuseTest, WithTailsAnEditKeepsWhatFollowsIt) {
+  const std::vector<int32_t> head = Range(0, 40), old_line = Range(100, 6), new_line = Range(200, 2),
+                             tail = Range(300, 120), reply = Range(500, 8);
+  CachePlan plan = PlanCacheReuse(Cat({head, old_line, tail, reply}), Cat({head, new_line, tail}), true, 16,
+                                  /*allow_tail=*/true);
+  EXPECT_EQ(plan.keep_prefix, 40u);
+  EXPECT_TRUE(plan.tail);
+  ASSERT_EQ(plan.moves.size(), 1u);
+  EXPECT_EQ(plan.moves[0].from, 46u);
+  EXPECT_EQ(plan.moves[0].to, 42u);
+  EXPECT_EQ(plan.moves[0].n, 120u);
+  EXPECT_THAT(plan.evaluate, ElementsAre(40u, 41u, 161u));
+  EXPECT_EQ(plan.reused(), 159u);
+  // A longer edit moves the tail up.
+  CachePlan longer = PlanCacheReuse(Cat({head, new_line, tail}), Cat({head, old_line, tail}), true, 16, true);
+  ASSERT_EQ(longer.moves.size(), 1u);
+  EXPECT_EQ(longer.moves[0].from, 42u);
+  EXPECT_EQ(longer.moves[0].to, 46u);
+  EXPECT_EQ(longer.evaluate.size(), 7u);
+  // Where llama.cpp's chunks keep more (several evicted chunks), they win.
+  const std::vector<int32_t> a = Range(0, 20), b = Range(100, 20), c = Range(200, 20), d = Range(300, 20);
+  CachePlan chunks = PlanCacheReuse(Cat({a, b, c, d}), Cat({a, c, Range(400, 30), d}), true, 8, true);
+  EXPECT_FALSE(chunks.tail);
+  EXPECT_EQ(chunks.reused(), 40u);
+}
+
 TEST(CacheReuseTest, DeletedLineIsSkippedAndTheRestShifted) {
   const std::vector<int32_t> head = Range(0, 40), tail = Range(300, 120), reply = Range(500, 8);
   CachePlan plan = PlanCacheReuse(Cat({head, Range(100, 6), tail, reply}), Cat({head, tail}), true, 16);

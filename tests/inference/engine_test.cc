@@ -157,6 +157,44 @@ TEST_F(RunnerTest, DeletedLineReusesTheRestByKvShift) {
   EXPECT_EQ(prefix_only->front().tokens, fresh);
 }
 
+TEST_F(RunnerTest, EditInTheMiddleComputesOnlyTheEditOnAOneSlotServer) {
+  const std::vector<int32_t> head = Prompt(40, 2), tail = Prompt(120, 3);
+  std::vector<int32_t> before = head, after = head;
+  before.insert(before.end(), {7, 8, 9, 10, 11, 12});  // a line that the edit replaces
+  before.insert(before.end(), tail.begin(), tail.end());
+  after.insert(after.end(), {300, 301});
+  after.insert(after.end(), tail.begin(), tail.end());
+  CompletionRequest edited = GreedyTokens(after, 12);
+  edited.n_cache_reuse = 16;
+  auto cold = StartEngine(Model());
+  const std::vector<int32_t> fresh = Generate(*cold, GreedyTokens(after, 12));
+  for (int32_t slots : {1, 2}) {
+    SCOPED_TRACE(slots);
+    auto engine = StartEngine(Model(), {}, slots);
+    ASSERT_TRUE(engine->Run(GreedyTokens(before, 4)).ok());
+    absl::StatusOr<std::vector<CompletionResult>> reused = engine->Run(edited);
+    ASSERT_TRUE(reused.ok()) << reused.status();
+    ASSERT_EQ(reused->front().tokens.size(), 12u);
+    if (slots == 1) {
+      // The tail is parked while the 2-token edit is computed, then shifted up by... down by 4.
+      EXPECT_EQ(reused->front().timings.cache_n, 40 + 120 - 1);
+      EXPECT_EQ(reused->front().timings.prompt_n, 3);
+      size_t agree = 0;
+      while (agree < fresh.size() && fresh[agree] == reused->front().tokens[agree]) ++agree;
+      std::printf("edit reuse: %zu of 12 greedy tokens equal a cold run's\n", agree);
+    } else {
+      // Several slots have a KV buffer each and no scratch sequence: everything after the edit.
+      EXPECT_EQ(reused->front().timings.cache_n, 40);
+      EXPECT_EQ(reused->front().tokens, fresh);
+    }
+    // The slot keeps working on the cache it was left with.
+    absl::StatusOr<std::vector<CompletionResult>> again = engine->Run(GreedyTokens(after, 12));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->front().timings.prompt_n, 1);
+    EXPECT_EQ(again->front().tokens, reused->front().tokens);
+  }
+}
+
 TEST_F(RunnerTest, ConcurrentRequestsInFourSlotsEqualOneAtATime) {
   const std::filesystem::path model = Model();
   auto batched = StartEngine(model, {}, 4);
