@@ -25,17 +25,7 @@ using ::tune::testing::TempDir;
 
 std::unique_ptr<Engine> StartEngine(const std::filesystem::path& model, std::vector<LoraSpec> loras = {},
                                     int32_t slots = 1) {
-  EngineOptions o;
-  o.model.path = model;
-  o.loras = std::move(loras);
-  o.n_slots = slots;
-  o.n_ctx = 512 * slots;
-  o.n_threads = 1;
-  o.n_batch = 256;
-  o.n_ubatch = 256;
-  absl::StatusOr<std::unique_ptr<Engine>> e = Engine::Start(o);
-  EXPECT_TRUE(e.ok()) << e.status();
-  return e.ok() ? std::move(*e) : nullptr;
+  return testing::StartTestEngine(model, std::move(loras), slots, /*slot_ctx=*/512, /*batch=*/256);
 }
 
 CompletionRequest GreedyTokens(std::vector<int32_t> prompt, int32_t n) {

@@ -40,17 +40,7 @@ class TestServer {
  public:
   TestServer(const std::filesystem::path& model, ServerOptions options = {}, std::vector<LoraSpec> loras = {},
              int32_t slots = 4) {
-    EngineOptions o;
-    o.model.path = model;
-    o.loras = std::move(loras);
-    o.n_slots = slots;
-    o.n_ctx = 1024 * slots;
-    o.n_threads = 1;
-    o.n_batch = 512;
-    o.n_ubatch = 512;
-    absl::StatusOr<std::unique_ptr<Engine>> e = Engine::Start(o);
-    EXPECT_TRUE(e.ok()) << e.status();
-    engine_ = std::move(*e);
+    engine_ = testing::StartTestEngine(model, std::move(loras), slots, /*slot_ctx=*/1024, /*batch=*/512);
     options.port = 0;
     server_ = std::make_unique<Server>(*engine_, options);
     EXPECT_TRUE(server_->Bind().ok());

@@ -67,4 +67,20 @@ std::vector<int32_t> GreedyPrompt(const std::string& name) {
   return std::vector<int32_t>(ids, ids + t->numel());
 }
 
+std::unique_ptr<inference::Engine> StartTestEngine(const std::filesystem::path& model,
+                                                   std::vector<inference::LoraSpec> loras,
+                                                   int32_t slots, int32_t slot_ctx, int32_t batch) {
+  inference::EngineOptions o;
+  o.model.path = model;
+  o.loras = std::move(loras);
+  o.n_slots = slots;
+  o.n_ctx = slot_ctx * slots;
+  o.n_threads = 1;
+  o.n_batch = batch;
+  o.n_ubatch = batch;
+  absl::StatusOr<std::unique_ptr<inference::Engine>> e = inference::Engine::Start(o);
+  EXPECT_TRUE(e.ok()) << e.status();
+  return e.ok() ? std::move(*e) : nullptr;
+}
+
 }  // namespace tune::testing
