@@ -1,6 +1,7 @@
 #include "inference/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -83,6 +84,13 @@ Server::Server(Engine& engine, ServerOptions options)
   // Headers and body leave in two writes; without TCP_NODELAY the second waits ~40 ms for the
   // client's delayed ACK on every request after the first of a keep-alive connection.
   http_->set_tcp_nodelay(true);
+  // httplib's own socket options (replaced by ours) are SO_REUSEADDR; the descriptor is kept to
+  // raise the listen backlog after bind (Bind()).
+  http_->set_socket_options([this](int fd) {
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd_ = fd;
+  });
   http_->set_keep_alive_max_count(1000);
   http_->set_keep_alive_timeout(5);
   http_->set_read_timeout(30, 0);
@@ -96,15 +104,17 @@ absl::Status Server::Bind() {
   if (options_.port == 0) {
     port_ = http_->bind_to_any_port(options_.host);
     if (port_ <= 0) return absl::UnavailableError(absl::StrFormat("cannot bind %s", options_.host));
-    return absl::OkStatus();
-  }
-  if (!http_->bind_to_port(options_.host, options_.port)) {
+  } else if (http_->bind_to_port(options_.host, options_.port)) {
+    port_ = options_.port;
+  } else {
     return absl::UnavailableError(absl::StrFormat(
         "cannot listen on %s:%d (address in use, or not an address of this machine); hint: pick "
         "another --port, or stop the other server",
         options_.host, options_.port));
   }
-  port_ = options_.port;
+  // cpp-httplib 0.11 listens with a backlog of 5: more clients connecting at once than that
+  // (an editor's requests plus a benchmark's) overflow it. Listening again raises it.
+  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
   return absl::OkStatus();
 }
 

@@ -60,6 +60,7 @@ class Server {
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;
   int port_ = 0;
+  int listen_fd_ = -1;
 };
 
 }  // namespace tune::inference

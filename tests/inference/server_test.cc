@@ -394,7 +394,8 @@ void ClientLoop(const TestServer& s, int id, const std::atomic<bool>& stop, std:
     } else {
       ++failed;
       ADD_FAILURE() << "client " << id << " request " << i << ": "
-                    << (r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error()));
+                    << (r ? std::to_string(r->status) + " " + r->body
+                          : "no response (httplib error " + httplib::to_string(r.error()) + ")");
     }
   }
 }
