@@ -202,6 +202,19 @@ class Server {
     return static_cast<int>((*j)["tokens"].size());
   }
 
+  // The id of " ": the FIM requests bias it up so that both servers generate text that is valid
+  // UTF-8 (llama-server fails a request whose random-weight output is not: "does not match the
+  // expected Content-only format"); the compute is the same whatever the tokens are.
+  int SpaceToken(httplib::Client& c) const {
+    std::string error;
+    std::optional<Json> j = Post(c, "/tokenize", {{"content", " "}, {"add_special", false}}, &error);
+    if (!j || !j->contains("tokens") || (*j)["tokens"].empty()) {
+      std::fprintf(stderr, "serve_bench: /tokenize failed: %s\n", error.c_str());
+      std::exit(1);
+    }
+    return (*j)["tokens"][0].get<int>();
+  }
+
   // The first `n` lines of `lines`, n chosen so the text is about `target` tokens long.
   size_t FitLines(httplib::Client& c, const std::vector<std::string>& lines, int target,
                   int* tokens) const {
@@ -399,6 +412,7 @@ struct Bench {
     };
     std::vector<double> ttft, total, prompt_n, cache_n, predicted;
     double cold_ttft = kNaN;
+    const int space = server.SpaceToken(*c);
     for (int r = -1; r < rounds; ++r) {
       const Json body = {{"id_slot", 0},
                          {"input_prefix", prefix_for(r + 1)},
@@ -411,8 +425,12 @@ struct Bench {
                          {"temperature", 0},
                          {"ignore_eos", true},
                          {"samplers", {"top_k", "top_p", "infill"}},
+                         {"logit_bias", Json::array({Json::array({space, 100})})},
                          {"cache_prompt", true}};
-      StreamResult s = PostStream(*c, "/infill", body);
+      // A new connection per request: llama-server may close a kept-alive one after a long stream
+      // while the client is already sending the next request on it (an httplib "Read" error).
+      auto fresh = server.NewClient();
+      StreamResult s = PostStream(*fresh, "/infill", body);
       if (!s.ok) return Fail("fim", s.error);
       if (r < 0) {
         cold_ttft = s.ttft_s * 1e3;
