@@ -80,7 +80,9 @@ struct Engine::Loaded {
   FimLayout layout;
   int32_t n_ctx_slot = 0;
   int32_t scratch_seq = -1;  // sequence that parks a cached tail during an edit, or -1
+  llama_batch batch{};       // n_batch tokens, allocated once: each step refills it
   ~Loaded() {
+    if (batch.token != nullptr) llama_batch_free(batch);
     if (ctx != nullptr) llama_free(ctx);
   }
 };
@@ -179,6 +181,7 @@ absl::StatusOr<std::shared_ptr<Engine::Loaded>> Engine::LoadAll(const EngineOpti
   }
   loaded->n_ctx_slot = static_cast<int32_t>(llama_n_ctx_seq(loaded->ctx));
   loaded->scratch_seq = scratch ? 1 : -1;
+  loaded->batch = llama_batch_init(options.n_batch, 0, 1);
   loaded->layout.spm = options.spm_infill;
   if (!options.repo_name.empty()) {
     loaded->layout.repo_name = options.repo_name;
@@ -607,7 +610,8 @@ void Engine::Step() {
     ctx_lora_scales_ = scales;
   }
   const int32_t capacity = options_.n_batch;
-  llama_batch batch = llama_batch_init(capacity, 0, 1);
+  llama_batch& batch = loaded_->batch;
+  batch.n_tokens = 0;
   auto add = [&](Slot& s, int32_t token, size_t pos, bool logits) {
     const int32_t i = batch.n_tokens++;
     batch.token[i] = token;
@@ -637,7 +641,6 @@ void Engine::Step() {
     }
   }
   const int32_t rc = batch.n_tokens > 0 ? llama_decode(loaded_->ctx, batch) : 0;
-  llama_batch_free(batch);
   if (rc != 0) {
     const absl::Status error = rc == 1 ? absl::ResourceExhaustedError("the KV cache is full; hint: raise --ctx-size")
                                        : absl::InternalError(absl::StrFormat("llama_decode failed (%d)", rc));
