@@ -1,6 +1,7 @@
 #include "model/transformer.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -75,7 +76,7 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
       std::lock_guard<std::mutex> lock(gen.mutex());
       ctx->saved_data["rng"] = gen.get_state();
     }
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     return model->Block(index, x, cos, sin, masked, nullptr);
   }
 

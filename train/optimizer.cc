@@ -1,6 +1,7 @@
 #include "train/optimizer.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 #include <map>
@@ -9,7 +10,7 @@ namespace tune::train {
 
 AdamW::AdamW(std::vector<std::pair<std::string, at::Tensor>> params, const AdamWOptions& options)
     : params_(std::move(params)), options_(options) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (const auto& [name, p] : params_) {
     const at::TensorOptions state = at::TensorOptions()
                                         .dtype(at::kFloat)
@@ -23,7 +24,7 @@ AdamW::AdamW(std::vector<std::pair<std::string, at::Tensor>> params, const AdamW
 }
 
 void AdamW::Step(double lr) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   ++step_;
   const double bias1 = 1.0 - std::pow(options_.beta1, static_cast<double>(step_));
   const double bias2 = 1.0 - std::pow(options_.beta2, static_cast<double>(step_));
@@ -93,7 +94,7 @@ double LearningRate(int64_t step, int64_t total, int64_t warmup, double peak, do
 }
 
 double ClipGradNorm(const std::vector<std::pair<std::string, at::Tensor>>& params, double max_norm) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   // Summed on the grads' device and read once: one synchronization per step on a GPU.
   at::Tensor sum_sq;
   for (const auto& [name, p] : params) {

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/Generator.h>
+#include <c10/core/GradMode.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -73,7 +74,7 @@ Batch OnDevice(Batch b, at::Device device) {
 
 // Mean loss over the first `batches` eval micro-batches, without gradients.
 double Evaluate(const model::Transformer& model, Batcher& eval, int64_t batches, int64_t chunk) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   eval.Seek({});
   double loss = 0;
   int64_t targets = 0;
@@ -197,7 +198,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
           r.out.string()));
     }
     std::map<std::string, at::Tensor> saved(state->tensors.begin(), state->tensors.end());
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     for (auto& [name, p] : params) {
       auto it = saved.find(name);
       if (it == saved.end() || it->second.sizes() != p.sizes()) {

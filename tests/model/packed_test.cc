@@ -1,6 +1,7 @@
 // The packed training forward: one document equals the plain forward; packed documents do not
 // see each other; recomputed (checkpointed) layers give the same gradients.
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include "model/lora.h"
@@ -49,7 +50,7 @@ TEST_P(PackedTest, CheckpointedLayersGiveTheSameGradientsWithDropout) {
   m.set_training(true);
   auto lora = AttachedLora(m);
   {
-    at::NoGradGuard no_grad;  // B = 0 would make A's gradient zero: give B values
+    c10::NoGradGuard no_grad;  // B = 0 would make A's gradient zero: give B values
     for (auto& [name, w] : lora) w.b.normal_(0, 0.1);
   }
   at::Tensor ids = (at::arange(0, 24, at::kLong) * 13 % 512).view({2, 12});
