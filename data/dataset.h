@@ -3,6 +3,7 @@
 //   train-NNNNN.tshard / eval-NNNNN.tshard   token shards (data/shard.h)
 //   report.json + summary.txt   what was kept and dropped, per reason and language
 //   split.json      held-out paths, so a retrain keeps the same split
+//   heldout.jsonl   held-out files as text with their repo context (data/heldout.h): `tune eval`
 //   blob_cache.bin  per-blob results for incremental re-runs (data/blob_cache.h)
 #pragma once
 

@@ -125,6 +125,18 @@ MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language, st
   return {a, b, false, SpanKind::kStatement};
 }
 
+std::vector<Neighbour> FitRepoContext(const std::vector<Neighbour>& neighbours,
+                                      int64_t budget_bytes) {
+  std::vector<Neighbour> fitting;
+  for (const Neighbour& n : neighbours) {
+    int64_t cost = static_cast<int64_t>(n.path.size() + n.text.size() + 2);
+    if (cost > budget_bytes) continue;
+    budget_bytes -= cost;
+    fitting.push_back(n);
+  }
+  return fitting;
+}
+
 Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& options,
                    const SampleInput& input, std::mt19937_64& rng) {
   Sample sample;
@@ -144,11 +156,7 @@ Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& opti
     sample.repo_context = true;
     b.Id(*fim.repo_name, 0);
     b.Text(std::string(input.repo_name) + "\n", 0);
-    int64_t budget = options.repo_context_bytes;
-    for (const Neighbour& n : input.neighbours) {
-      int64_t cost = static_cast<int64_t>(n.path.size() + n.text.size() + 2);
-      if (cost > budget) continue;
-      budget -= cost;
+    for (const Neighbour& n : FitRepoContext(input.neighbours, options.repo_context_bytes)) {
       b.Id(*fim.file_sep, 0);
       b.Text(std::string(n.path) + "\n" + std::string(n.text) + "\n", 0);
     }

@@ -69,6 +69,11 @@ struct MiddleSpan {
 MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language, std::string_view text,
                         std::mt19937_64& rng);
 
+// The neighbours that go into a sample's repository context: in order, each whole one that still
+// fits the remaining `budget_bytes` (path + text + 2 newlines), skipping those that do not.
+std::vector<Neighbour> FitRepoContext(const std::vector<Neighbour>& neighbours,
+                                      int64_t budget_bytes);
+
 // Builds the sample. Deterministic for a given rng state.
 Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& options,
                    const SampleInput& input, std::mt19937_64& rng);

@@ -20,6 +20,7 @@
 #include "core/status.h"
 #include "data/blob_cache.h"
 #include "data/dataset.h"
+#include "data/heldout.h"
 #include "data/internal/parallel.h"
 #include "data/language.h"
 #include "data/progress.h"
@@ -50,6 +51,7 @@ struct Entry {
   std::string language;
   bool cache_hit = false;
   bool held_out = false;
+  bool at_rev = false;  // the version in the tree of `rev` (not an older one from history)
   std::vector<Redaction> redactions;
   MinHashSignature signature;
   std::string text;  // redacted text of kept files
@@ -356,7 +358,7 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   std::set<std::pair<std::string, std::string>> seen_versions;
   for (TreeFile& f : tree) {
     seen_versions.emplace(f.path, f.blob_id);
-    entries.emplace_back(std::move(f));
+    entries.emplace_back(std::move(f)).at_rev = true;
   }
   if (options.history_commits > 0 || !options.history_since.empty()) {
     int64_t since = 0;
@@ -651,6 +653,16 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   }
   TUNE_RETURN_IF_ERROR(train.Flush());
   TUNE_RETURN_IF_ERROR(eval.Flush());
+  HeldOutSet held_out{commit, repo_name, {}};
+  for (size_t i : kept) {
+    const Entry& e = entries[i];
+    if (!e.held_out || !e.at_rev) continue;
+    HeldOutFile f{e.file.path, e.language, e.text, {}};
+    for (const Neighbour& n : FitRepoContext(neighbours_of(i), options.fim.repo_context_bytes)) {
+      f.context.push_back({std::string(n.path), std::string(n.text)});
+    }
+    held_out.files.push_back(std::move(f));
+  }
   double sample_seconds = SecondsSince(sample_start);
 
   DatasetManifest manifest;
@@ -686,6 +698,7 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "report.json", report.dump(2) + "\n"));
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "summary.txt", result.summary));
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "split.json", SplitToJson(split)));
+  TUNE_RETURN_IF_ERROR(WriteHeldOut(dir, held_out));
   TUNE_RETURN_IF_ERROR(next_cache.Save(dir / "blob_cache.bin"));
   // The manifest goes last: a directory with a manifest is a complete dataset.
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "manifest.json", ManifestToJson(manifest)));

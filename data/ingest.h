@@ -5,7 +5,8 @@
 // blob id + path under a fingerprint of the config and rules) -> exact dedup by blob id and
 // near dedup by LSH, in path order -> whole-file held-out split -> per file, in parallel:
 // plain / FIM samples (tree-sitter or random middles, PSM / SPM, repo context) -> token shards,
-// manifest.json, report.json, summary.txt, split.json, blob cache. The dataset is built in
+// manifest.json, report.json, summary.txt, split.json, heldout.jsonl (held-out files as text,
+// for `tune eval`), blob cache. The dataset is built in
 // `<out>.tmp-XXXXXX` and renamed into place; on any error the temp directory is removed, so a
 // partial dataset is never left behind.
 #pragma once

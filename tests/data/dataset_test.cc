@@ -6,6 +6,7 @@
 
 #include "core/file.h"
 #include "data/blob_cache.h"
+#include "data/heldout.h"
 #include "data/ingest.h"
 #include "tests/data/test_repo.h"
 #include "tests/support/temp_dir.h"
@@ -76,6 +77,49 @@ TEST(ManifestTest, RoundTripsAndRejectsOtherVersions) {
   auto missing = ReadManifest(dir.path());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(missing.status().message().find("source"), std::string::npos);
+}
+
+TEST(HeldOutTest, RoundTripsAndNamesTheBadLine) {
+  TempDir dir;
+  HeldOutSet set{std::string(40, 'c'), "proj", {}};
+  set.files.push_back({"a.py", "python", "def f():\n    return \"\\u00e9 \xc3\xa9\"\n", {{"b.py", "x = 1\n"}}});
+  set.files.push_back({"src/z.go", "go", "package z\n", {}});
+  ASSERT_TRUE(WriteHeldOut(dir.path(), set).ok());
+  absl::StatusOr<HeldOutSet> read = ReadHeldOut(dir.path());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->commit, set.commit);
+  EXPECT_EQ(read->repo_name, "proj");
+  ASSERT_EQ(read->files.size(), 2u);
+  EXPECT_EQ(read->files[0].text, set.files[0].text);
+  EXPECT_EQ(read->files[0].context[0].path, "b.py");
+  EXPECT_EQ(read->files[0].context[0].text, "x = 1\n");
+  EXPECT_EQ(read->files[1].language, "go");
+
+  std::string text = *core::ReadFile(dir / kHeldOutFileName);
+  auto expect_error = [&](const std::string& contents, absl::StatusCode code, const std::string& what) {
+    ASSERT_TRUE(core::WriteFileAtomic(dir / kHeldOutFileName, contents).ok());
+    absl::StatusOr<HeldOutSet> bad = ReadHeldOut(dir.path());
+    EXPECT_EQ(bad.status().code(), code) << bad.status();
+    EXPECT_NE(bad.status().message().find(what), std::string::npos) << bad.status();
+    EXPECT_NE(bad.status().message().find("heldout.jsonl"), std::string::npos) << bad.status();
+  };
+  size_t second_line = text.find('\n') + 1;
+  expect_error(text.substr(0, text.size() - 1), absl::StatusCode::kDataLoss, "line 3");
+  expect_error(text.substr(0, text.rfind('\n', text.size() - 2) + 1), absl::StatusCode::kDataLoss,
+               "2 files but 1 follow");
+  expect_error(text.substr(0, second_line) + "{\"path\": 3}\n", absl::StatusCode::kDataLoss, "line 2");
+  expect_error(text.substr(0, second_line) + "[1]\n", absl::StatusCode::kDataLoss, "line 2");
+  std::string v2 = text;
+  v2.replace(v2.find("\"format_version\":1"), 18, "\"format_version\":2");
+  expect_error(v2, absl::StatusCode::kFailedPrecondition, "format_version 2");
+  expect_error("", absl::StatusCode::kDataLoss, "empty");
+  expect_error("{\"format\":\"tune-heldout\",\"format_version\":1}\n", absl::StatusCode::kDataLoss,
+               "malformed header");
+
+  std::filesystem::remove(dir / kHeldOutFileName);
+  absl::StatusOr<HeldOutSet> missing = ReadHeldOut(dir.path());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("re-run `tune ingest`"), std::string::npos);
 }
 
 TEST(DumpShardsTest, DecodesWithSentinelsAndHonoursLimit) {

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/file.h"
 #include "data/dataset.h"
+#include "data/heldout.h"
 #include "data/repo_reader.h"
 #include "data/shard.h"
 #include "tests/data/test_repo.h"
@@ -319,6 +320,50 @@ TEST(IngestTest, HeldOutFilesNeverReachTraining) {
     bool has = text.find("function_500_0") != std::string::npos;
     EXPECT_EQ(has, s.split == "eval") << s.file;
   }
+}
+
+// heldout.jsonl lists exactly the held-out files kept at the commit, with their redacted text
+// and repository context taken only from training files of the same directory.
+TEST(IngestTest, HeldOutTextIsWrittenWithItsRepoContext) {
+  TempDir dir;
+  TestRepo repo(dir / "repo");
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 8; ++i) files["pkg/m" + std::to_string(i) + ".py"] = PythonModule(i);
+  files["other/o.py"] = PythonModule(40);
+  std::string cutoff = repo.Commit(files, 1000);
+  files["pkg/m3.py"] = PythonModule(300);
+  files["pkg/m4.py"] = PythonModule(400) + "password = \"S3cr3t-Passw0rd-2024!\"\n";
+  repo.Commit(files, 2000);
+  IngestOptions o = Options(dir / "repo", dir / "ds");
+  o.eval_fraction = 0;
+  o.eval_after_commit = cutoff;
+  o.fim.repo_context_bytes = 1000;
+  ASSERT_TRUE(RunIngest(o).ok());
+  absl::StatusOr<HeldOutSet> held = ReadHeldOut(dir / "ds");
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->repo_name, "repo");
+  EXPECT_EQ(held->commit, ReadManifest(dir / "ds")->commit);
+  ASSERT_EQ(held->files.size(), 2u);
+  EXPECT_EQ(held->files[0].path, "pkg/m3.py");
+  EXPECT_EQ(held->files[0].text, PythonModule(300));
+  EXPECT_EQ(held->files[0].language, "python");
+  EXPECT_EQ(held->files[1].path, "pkg/m4.py");
+  EXPECT_EQ(held->files[1].text.find("S3cr3t"), std::string::npos);  // redacted as trained on
+  for (const HeldOutFile& f : held->files) {
+    ASSERT_FALSE(f.context.empty());
+    size_t bytes = 0;
+    for (const ContextFile& c : f.context) {
+      EXPECT_TRUE(c.path.starts_with("pkg/")) << c.path;
+      EXPECT_NE(c.path, "pkg/m3.py");
+      EXPECT_NE(c.path, "pkg/m4.py");
+      EXPECT_EQ(c.text, files[c.path]);
+      bytes += c.path.size() + c.text.size() + 2;
+    }
+    EXPECT_LE(bytes, 1000u);
+  }
+  // Nearest training file in path order first (held-out m4 and m3 are never context).
+  EXPECT_EQ(held->files[0].context[0].path, "pkg/m5.py");
+  EXPECT_EQ(held->files[1].context[0].path, "pkg/m5.py");
 }
 
 TEST(IngestTest, HeldOutNearCopiesOfTrainingFilesAreDropped) {
