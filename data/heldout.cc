@@ -38,7 +38,10 @@ absl::StatusOr<size_t> ParseHeader(const json& j, const std::filesystem::path& f
                                    HeldOutSet& set) {
   try {
     if (j.value("format", "") != "tune-heldout") return LineError(file, 1, "not a tune held-out file");
-    int version = j.value("format_version", 0);
+    // Numbers are checked before get<>(), which converts a float to an integer unchecked
+    // (undefined behaviour for 1e30; found by fuzz/heldout) and wraps a negative count.
+    const auto v = j.find("format_version");
+    const int64_t version = v != j.end() && v->is_number_integer() ? v->get<int64_t>() : 0;
     if (version != kHeldOutFormatVersion) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "'%s' has format_version %d, this build reads %d; hint: re-run `tune ingest`",
@@ -46,7 +49,9 @@ absl::StatusOr<size_t> ParseHeader(const json& j, const std::filesystem::path& f
     }
     set.commit = j.at("commit").get<std::string>();
     set.repo_name = j.at("repo_name").get<std::string>();
-    return j.at("files").get<size_t>();
+    const json& files = j.at("files");
+    if (!files.is_number_unsigned()) return LineError(file, 1, "malformed header (files)");
+    return files.get<size_t>();
   } catch (const json::exception& e) {
     return LineError(file, 1, absl::StrFormat("malformed header (%s)", e.what()));
   }

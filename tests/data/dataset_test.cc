@@ -115,6 +115,14 @@ TEST(HeldOutTest, RoundTripsAndNamesTheBadLine) {
   expect_error("", absl::StatusCode::kDataLoss, "empty");
   expect_error("{\"format\":\"tune-heldout\",\"format_version\":1}\n", absl::StatusCode::kDataLoss,
                "malformed header");
+  // Found by fuzz/heldout: numbers of the wrong kind were converted unchecked (UB for floats).
+  const std::string header_start = "{\"format\":\"tune-heldout\",\"format_version\":";
+  for (const char* files : {"2.5e20", "-1", "\"2\""}) {
+    expect_error(header_start + "1,\"commit\":\"c\",\"repo_name\":\"p\",\"files\":" + files + "}\n",
+                 absl::StatusCode::kDataLoss, "malformed header");
+  }
+  expect_error(header_start + "1e30,\"commit\":\"c\",\"repo_name\":\"p\",\"files\":0}\n",
+               absl::StatusCode::kFailedPrecondition, "format_version 0");
 
   std::filesystem::remove(dir / kHeldOutFileName);
   absl::StatusOr<HeldOutSet> missing = ReadHeldOut(dir.path());
