@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "absl/strings/str_format.h"
 #include "core/file.h"
 #include "data/blob_cache.h"
 #include "data/heldout.h"
@@ -115,6 +116,13 @@ TEST(HeldOutTest, RoundTripsAndNamesTheBadLine) {
   expect_error("", absl::StatusCode::kDataLoss, "empty");
   expect_error("{\"format\":\"tune-heldout\",\"format_version\":1}\n", absl::StatusCode::kDataLoss,
                "malformed header");
+  for (const char* count : {"1.5", "-1", "1e30"}) {
+    expect_error(absl::StrFormat("{\"format\":\"tune-heldout\",\"format_version\":1,\"commit\":\"c\","
+                                 "\"repo_name\":\"r\",\"files\":%s}\n", count),
+                 absl::StatusCode::kDataLoss, "malformed header");
+  }
+  expect_error("{\"format\":\"tune-heldout\",\"format_version\":1e30}\n",
+               absl::StatusCode::kFailedPrecondition, "format_version 0");
   // Found by fuzz/heldout: numbers of the wrong kind were converted unchecked (UB for floats).
   const std::string header_start = "{\"format\":\"tune-heldout\",\"format_version\":";
   for (const char* files : {"2.5e20", "-1", "\"2\""}) {
