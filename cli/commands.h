@@ -24,6 +24,9 @@ void RegisterServeCommand(CLI::App& app, absl::Status& result);
 // `tune complete`: one FIM completion of files from the shell.
 void RegisterCompleteCommand(CLI::App& app, absl::Status& result);
 
+// `tune eval`: base vs tuned model on fill-in-the-middle tasks from the held-out files.
+void RegisterEvalCommand(CLI::App& app, absl::Status& result);
+
 // `tune debug ...`: inspection tools (logits, generate, tokenize, ...).
 void RegisterDebugCommand(CLI::App& app, absl::Status& result);
 

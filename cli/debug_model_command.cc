@@ -130,7 +130,8 @@ absl::Status RunGenerate(const ModelFlags& f, int64_t max_new, bool stop_at_eos)
   }
   TUNE_ASSIGN_OR_RETURN(model::Transformer m, LoadFromFlags(f));
   TUNE_RETURN_IF_ERROR(CheckIds(ids, m));
-  model::GreedyOptions options{.max_new_tokens = max_new, .stop_token = std::nullopt};
+  model::GreedyOptions options;
+  options.max_new_tokens = max_new;
   if (stop_at_eos) options.stop_token = m.config().eos_token_id;
   TUNE_ASSIGN_OR_RETURN(std::vector<int32_t> out, model::CallTorch("generate", [&] {
                           return model::GreedyGenerate(m, ids, options);

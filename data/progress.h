@@ -1,5 +1,6 @@
-// Progress of a long stage on stderr: an in-place bar with files/s and MB/s on a terminal,
-// a plain line every few seconds otherwise (CI logs). Thread-safe Add().
+// Progress of a long stage on stderr: an in-place bar with the rate (items/s, MB/s when bytes are
+// counted) and the time left on a terminal, a plain line every few seconds otherwise (CI logs).
+// Thread-safe Add().
 #pragma once
 
 #include <atomic>
@@ -13,7 +14,8 @@ namespace tune::data {
 class Progress {
  public:
   // `enabled` false: prints nothing (tests, --quiet).
-  Progress(std::string label, uint64_t total_files, bool enabled);
+  // `unit` names what is counted ("files", "tasks").
+  Progress(std::string label, uint64_t total_files, bool enabled, std::string unit = "files");
   ~Progress();
   void Add(uint64_t files, uint64_t bytes);
   // Prints the final line (once).
@@ -22,6 +24,7 @@ class Progress {
  private:
   void Print(bool final);
   std::string label_;
+  std::string unit_;
   uint64_t total_files_;
   bool enabled_;
   bool tty_;

@@ -114,9 +114,10 @@ std::string_view SpanKindName(SpanKind kind) {
 
 bool HasGrammar(std::string_view language) { return GrammarFor(language) != nullptr; }
 
-absl::StatusOr<std::vector<SyntaxSpan>> FindSyntaxSpans(std::string_view language,
-                                                        std::string_view text, uint32_t min_bytes,
-                                                        uint32_t max_bytes) {
+namespace {
+
+// The parse tree of `text`, or why there is none.
+absl::StatusOr<internal::TsTreePtr> Parse(std::string_view language, std::string_view text) {
   const TSLanguage* grammar = GrammarFor(language);
   if (grammar == nullptr) {
     return absl::FailedPreconditionError(
@@ -136,8 +137,24 @@ absl::StatusOr<std::vector<SyntaxSpan>> FindSyntaxSpans(std::string_view languag
     return absl::DeadlineExceededError(
         absl::StrFormat("tree-sitter parse of %s text timed out", language));
   }
+  return tree;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> ParsesCleanly(std::string_view language, std::string_view text) {
+  absl::StatusOr<internal::TsTreePtr> tree = Parse(language, text);
+  if (!tree.ok()) return tree.status();
+  return !ts_node_has_error(ts_tree_root_node(tree->get()));
+}
+
+absl::StatusOr<std::vector<SyntaxSpan>> FindSyntaxSpans(std::string_view language,
+                                                        std::string_view text, uint32_t min_bytes,
+                                                        uint32_t max_bytes) {
+  absl::StatusOr<internal::TsTreePtr> tree = Parse(language, text);
+  if (!tree.ok()) return tree.status();
   std::vector<SyntaxSpan> spans;
-  TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree.get()));
+  TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree->get()));
   // Pre-order walk; nodes smaller than min_bytes have no large-enough descendants.
   bool done = false;
   while (!done) {

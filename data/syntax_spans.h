@@ -27,6 +27,10 @@ bool HasGrammar(std::string_view language);
 // Nodes of the kinds above whose byte length is in [min_bytes, max_bytes], in document order.
 // Subtrees containing parse errors are skipped. FailedPrecondition without a grammar,
 // DeadlineExceeded when parsing takes longer than the internal limit (1 s).
+// Whether `text` parses without an error or missing node anywhere in its tree (`tune eval`: does
+// the completed file still parse?). Same errors as FindSyntaxSpans.
+absl::StatusOr<bool> ParsesCleanly(std::string_view language, std::string_view text);
+
 absl::StatusOr<std::vector<SyntaxSpan>> FindSyntaxSpans(std::string_view language,
                                                         std::string_view text, uint32_t min_bytes,
                                                         uint32_t max_bytes);

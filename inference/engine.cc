@@ -455,7 +455,9 @@ absl::StatusOr<std::vector<int32_t>> Engine::BuildPrompt(Job& job) {
   if (r.kind == PromptKind::kInfill) {
     FimBudget budget{options_.n_batch, loaded_->n_ctx_slot,
                      r.n_predict >= 0 ? r.n_predict : kDefaultFimPredict};
-    TUNE_ASSIGN_OR_RETURN(FimPrompt fim, BuildFimPrompt(m, loaded_->layout, budget, r));
+    FimLayout layout = loaded_->layout;
+    if (r.spm_infill) layout.spm = *r.spm_infill;
+    TUNE_ASSIGN_OR_RETURN(FimPrompt fim, BuildFimPrompt(m, layout, budget, r));
     prompt = std::move(fim.tokens);
   } else if (r.kind == PromptKind::kText) {
     // Raw prompts are the client's own template: special-token spellings count (Continue).
@@ -503,8 +505,7 @@ absl::Status Engine::StartJob(Slot& slot, std::shared_ptr<Job> job) {
   const int32_t n_ctx = loaded_->n_ctx_slot;
   slot.n_predict = r.n_predict >= 0 ? r.n_predict : n_ctx;
   // Leave room to generate: a prompt longer than the slot keeps its end.
-  const int32_t room = std::min(slot.n_predict, n_ctx / 2);
-  const size_t max_prompt = static_cast<size_t>(std::max(1, n_ctx - std::max(room, 1)));
+  const size_t max_prompt = static_cast<size_t>(MaxPromptTokens(n_ctx, slot.n_predict));
   slot.truncated = slot.prompt.size() > max_prompt;
   if (slot.truncated) slot.prompt.erase(slot.prompt.begin(), slot.prompt.end() - static_cast<ptrdiff_t>(max_prompt));
   slot.job = std::move(job);

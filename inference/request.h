@@ -57,6 +57,9 @@ struct CompletionRequest {
   std::vector<ExtraChunk> input_extra;
   std::string prompt_text;             // kInfill: typed part of the line; kText: the whole prompt
   std::string filename;  // kInfill: the edited file's path (tune extension; llama.cpp has none)
+  // kInfill: SPM instead of PSM order for this request; unset = the server's --spm-infill
+  // (tune extension, so `tune eval` can measure both orders on one loaded model).
+  std::optional<bool> spm_infill;
   std::vector<int32_t> prompt_tokens;  // kTokens
 
   int32_t n_predict = -1;  // tokens to generate; -1 = the server's limit; 0 = only fill the cache

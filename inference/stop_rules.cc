@@ -3,6 +3,11 @@
 #include <algorithm>
 
 namespace tune::inference {
+
+int32_t MaxPromptTokens(int32_t n_ctx, int32_t n_predict) {
+  const int32_t room = std::min(n_predict >= 0 ? n_predict : n_ctx, n_ctx / 2);
+  return std::max(1, n_ctx - std::max(room, 1));
+}
 namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }

@@ -19,6 +19,11 @@
 
 namespace tune::inference {
 
+// The longest prompt a slot of n_ctx tokens takes for a request of n_predict tokens (-1: up to
+// the context): it keeps room to generate min(n_predict, n_ctx / 2) tokens; a longer prompt
+// keeps its end. The engine applies it; `tune eval`'s LibTorch runner mirrors it.
+int32_t MaxPromptTokens(int32_t n_ctx, int32_t n_predict);
+
 class StopScanner {
  public:
   explicit StopScanner(const CompletionRequest& request);

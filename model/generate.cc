@@ -19,6 +19,7 @@ std::vector<int32_t> GreedyGenerate(const Transformer& model, const std::vector<
     int32_t next = static_cast<int32_t>(logits.select(1, logits.size(1) - 1).argmax(-1).item<int64_t>());
     out.push_back(next);
     if (options.stop_token && next == *options.stop_token) break;
+    if (options.stop_after && options.stop_after(next)) break;
     input = at::full({1, 1}, next, at::kLong);
   }
   return out;

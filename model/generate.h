@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -13,6 +14,9 @@ namespace tune::model {
 struct GreedyOptions {
   int64_t max_new_tokens = 16;
   std::optional<int32_t> stop_token;  // generation ends after emitting it (usually EOS)
+  // Called with each emitted token; generation ends after a token for which it returns true
+  // (`tune eval` applies the serving stop rules through it).
+  std::function<bool(int32_t)> stop_after;
 };
 
 // prompt: token ids (non-empty) -> the new token ids only (at most max_new_tokens).

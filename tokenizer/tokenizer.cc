@@ -503,6 +503,10 @@ const FimTokens& Tokenizer::fim() const { return impl_->fim; }
 std::string Tokenizer::Fingerprint() const { return impl_->fingerprint; }
 const VocabData& Tokenizer::vocab() const { return impl_->vocab; }
 
+std::string Tokenizer::TokenBytes(int32_t id) const {
+  return id >= 0 && id < vocab_size() ? impl_->token_bytes[id] : std::string();
+}
+
 std::string Tokenizer::TokenText(int32_t id) const {
   return id >= 0 && id < vocab_size() ? impl_->vocab.tokens[id] : std::string();
 }

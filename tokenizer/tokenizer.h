@@ -114,6 +114,10 @@ class Tokenizer {
   const FimTokens& fim() const;
   // Stable hex hash of vocabulary, merges, scores and configuration, for manifests.
   std::string Fingerprint() const;
+  // The exact bytes one token stands for, as llama.cpp's token_to_piece gives them (a
+  // SentencePiece `▁` is a space even first; control tokens as their text); empty for ids
+  // outside the vocabulary. What a streaming decoder appends token by token.
+  std::string TokenBytes(int32_t id) const;
   // The vocabulary entry's text as stored (e.g. `Ġhello`, `▁hello`, `<|fim_prefix|>`); empty
   // for ids outside the vocabulary.
   std::string TokenText(int32_t id) const;

@@ -7,6 +7,11 @@
 #include "data/dataset.h"
 
 namespace tune::train {
+
+Batch ToDevice(Batch b, at::Device device) {
+  for (at::Tensor* t : {&b.ids, &b.positions, &b.segments, &b.labels}) *t = t->to(device);
+  return b;
+}
 namespace {
 
 // splitmix64: a fixed generator, so data order is the same on every platform and library.

@@ -33,6 +33,9 @@ struct Batch {
   int64_t targets = 0;   // number of labels != -100
 };
 
+// The batch's tensors on `device` (the batcher builds them in host memory).
+Batch ToDevice(Batch b, at::Device device);
+
 // Where the stream is: enough to resume it exactly.
 struct BatcherPosition {
   int64_t epoch = 0;

@@ -19,6 +19,7 @@
 #include "model/torch_status.h"
 #include "train/batcher.h"
 #include "train/checkpoint.h"
+#include "train/heldout_loss.h"
 #include "train/data_parallel.h"
 #include "train/loss.h"
 #include "train/optimizer.h"
@@ -65,29 +66,6 @@ std::string RunFingerprint(const TrainRequest& r) {
 // The checkpoint entry of the training device's generator state; the CPU's is plain "rng", so
 // checkpoints written before the GPU path still resume.
 std::string RngStateName(at::DeviceType type) { return type == at::kCPU ? "rng" : "rng.cuda"; }
-
-// The batch's tensors on `device` (the batcher builds them in host memory).
-Batch OnDevice(Batch b, at::Device device) {
-  for (at::Tensor* t : {&b.ids, &b.positions, &b.segments, &b.labels}) *t = t->to(device);
-  return b;
-}
-
-// Mean loss over the first `batches` eval micro-batches, without gradients.
-double Evaluate(const model::Transformer& model, Batcher& eval, int64_t batches, int64_t chunk) {
-  c10::NoGradGuard no_grad;
-  eval.Seek({});
-  double loss = 0;
-  int64_t targets = 0;
-  for (int64_t i = 0; i < batches; ++i) {
-    Batch b = OnDevice(eval.Next(), model.device());
-    at::Tensor hidden = model.HiddenPacked(b.ids, b.positions, b.segments, /*checkpoint=*/false);
-    loss += ChunkedCrossEntropySum(hidden.reshape({-1, hidden.size(-1)}), model.lm_head(),
-                                   b.labels.reshape({-1}), chunk)
-                .item<double>();
-    targets += b.targets;
-  }
-  return targets > 0 ? loss / static_cast<double>(targets) : 0.0;
-}
 
 class MetricsLog {
  public:
@@ -246,7 +224,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
   if (has_eval && start_step == 0) {
     // The untrained baseline, so the metrics show what training changed.
     model.set_training(false);
-    report.initial_eval_loss = Evaluate(model, *eval, r.train.eval_batches, r.train.loss_chunk);
+    report.initial_eval_loss = MeanHeldOutLoss(model, *eval, r.train.eval_batches, r.train.loss_chunk);
     model.set_training(true);
     if (writer) metrics->Write({{"step", 0}, {"eval_loss", *report.initial_eval_loss}});
   }
@@ -256,7 +234,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     std::vector<Batch> batches;
     int64_t targets = 0;
     for (int64_t k = 0; k < r.train.grad_accum; ++k) {
-      batches.push_back(OnDevice(batcher.NextFor(dp->rank(), dp->world_size()), device));
+      batches.push_back(ToDevice(batcher.NextFor(dp->rank(), dp->world_size()), device));
       targets += batches.back().targets;
     }
     // Normalise by the targets of the whole step on all processes, so that the summed
@@ -296,7 +274,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
                                        done == r.train.steps);
     if (eval_now) {
       model.set_training(false);
-      report.final_eval_loss = Evaluate(model, *eval, r.train.eval_batches, r.train.loss_chunk);
+      report.final_eval_loss = MeanHeldOutLoss(model, *eval, r.train.eval_batches, r.train.loss_chunk);
       model.set_training(true);
       line["eval_loss"] = *report.final_eval_loss;
     }

@@ -1,0 +1,240 @@
+// `tune eval` end to end, as a user runs it: repositories generated here, `tune ingest`,
+// `tune train` on the tiny base (`tune debug tiny-base`), `tune export`, `tune eval --json`.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_format.h"
+#include "core/file.h"
+#include "tests/data/test_repo.h"
+#include "tests/support/temp_dir.h"
+
+namespace tune {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+using tune::testing::FixturePath;
+using tune::testing::SourcePath;
+using tune::testing::TempDir;
+using tune::testing::TestRepo;
+
+struct RunResult {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+RunResult RunTune(const std::string& args) {
+  std::string cmd = absl::StrFormat("%s/cli/tune %s 2>&1", TUNE_BINARY_DIR, args);
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string Pick(std::mt19937_64& rng, const std::vector<std::string>& words) {
+  return words[std::uniform_int_distribution<size_t>(0, words.size() - 1)(rng)];
+}
+
+// A service whose modules all follow one house style: the same imports, an internal decorator
+// and event helper around every handler, the same body shape. Only names vary.
+std::map<std::string, std::string> ConventionsRepo(int files) {
+  std::mt19937_64 rng(7);
+  const std::vector<std::string> verbs = {"load", "save", "sync", "scan", "push", "pull", "drop", "mark"};
+  const std::vector<std::string> nouns = {"order", "user", "batch", "quota", "ledger", "token", "badge", "queue"};
+  std::map<std::string, std::string> repo;
+  for (int f = 0; f < files; ++f) {
+    const std::string module = Pick(rng, nouns) + "_" + std::to_string(f);
+    std::string text = absl::StrFormat(
+        "# zq service module %s\nfrom zq_runtime import zq_guard, zq_emit, ZqContext\n\n"
+        "ZQ_MODULE = \"%s\"\n",
+        module, module);
+    for (int h = 0; h < 4; ++h) {
+      const std::string verb = Pick(rng, verbs), noun = Pick(rng, nouns);
+      absl::StrAppendFormat(&text,
+                            "\n\n@zq_guard(retries=3, module=ZQ_MODULE)\n"
+                            "def %s_%s(ctx: ZqContext, payload):\n"
+                            "    zq_emit(ctx, \"enter\", module=ZQ_MODULE)\n"
+                            "    result = ctx.store.%s(\"%s\", payload)\n"
+                            "    zq_emit(ctx, \"leave\", module=ZQ_MODULE)\n"
+                            "    return result\n",
+                            verb, noun, verb, noun);
+    }
+    repo[absl::StrFormat("svc/%s.py", module)] = text;
+  }
+  return repo;
+}
+
+// Files of random words in random layouts: nothing one file teaches about another.
+std::map<std::string, std::string> RandomRepo(int files) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> letter('a', 'z'), length(2, 9), count(2, 7), lines(20, 30);
+  const std::vector<std::string> glue = {" = ", "(", ", ", ") ", " + ", ".", " "};
+  std::map<std::string, std::string> repo;
+  for (int f = 0; f < files; ++f) {
+    std::string text;
+    for (int l = lines(rng); l > 0; --l) {
+      text += std::string(static_cast<size_t>(4 * (rng() % 3)), ' ');
+      for (int w = count(rng); w > 0; --w) {
+        for (int c = length(rng); c > 0; --c) text += static_cast<char>(letter(rng));
+        if (w > 1) text += Pick(rng, glue);
+      }
+      text += "\n";
+    }
+    repo[absl::StrFormat("src/m%02d.py", f)] = text;
+  }
+  return repo;
+}
+
+class EvalEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = (tmp_ / "base").string();
+    RunResult r = RunTune(absl::StrFormat("debug tiny-base --out %s --fixture %s --tokenizer %s", base_,
+                                          FixturePath("tiny-llama").string(),
+                                          SourcePath("configs/tokenizer/tiny-fim.model").string()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  // ingest + train; returns the dataset directory (the adapter is beside it).
+  std::string IngestAndTrain(const std::string& name, const std::map<std::string, std::string>& files,
+                             int steps) {
+    TestRepo repo(tmp_ / (name + "-repo"));
+    repo.Commit(files);
+    const std::string data = (tmp_ / (name + "-data")).string(), run = (tmp_ / (name + "-run")).string();
+    const std::string config = SourcePath("configs/tiny.toml").string();
+    RunResult ingest = RunTune(absl::StrFormat(
+        "ingest --repo %s --out %s --config %s --tokenizer %s/tokenizer.model --set ingest.eval_fraction=0.2 --quiet",
+        repo.path().string(), data, config, base_));
+    EXPECT_EQ(ingest.exit_code, 0) << ingest.output;
+    RunResult train = RunTune(absl::StrFormat("train --data %s --out %s --config %s --base %s --set train.steps=%d",
+                                              data, run, config, base_, steps));
+    EXPECT_EQ(train.exit_code, 0) << train.output;
+    return data;
+  }
+
+  // `tune eval --json -`, parsed.
+  json Eval(const std::string& args) {
+    RunResult r = RunTune("eval --quiet --json - " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    json j = json::parse(r.output, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << r.output;
+    return j;
+  }
+
+  static const json& Row(const json& report, const std::string& language, const std::string& kind) {
+    for (const json& row : report["rows"]) {
+      if (row["language"] == language && row["kind"] == kind) return row;
+    }
+    ADD_FAILURE() << "no row " << language << "/" << kind;
+    static const json kNone;
+    return kNone;
+  }
+
+  TempDir tmp_;
+  std::string base_;
+};
+
+// The must-show: conventions only the repository teaches are learnt and the test says so; a
+// repository with nothing shared shows no significant gain on the same command.
+TEST_F(EvalEndToEnd, TrainingOnHouseConventionsBeatsTheBaseSignificantlyAndRandomCodeDoesNot) {
+  // SPM: the order the tiny model learns in a few minutes (docs/eval.md has both orders).
+  const std::string common = "--fim-order spm --tasks-per-kind 30 --no-loss";
+  const std::string conventions = IngestAndTrain("conventions", ConventionsRepo(60), 300);
+  json learnt = Eval(absl::StrFormat("--data %s --base %s --lora %s %s", conventions, base_,
+                                     (tmp_ / "conventions-run").string(), common));
+  const json& all = Row(learnt, "all", "all");
+  EXPECT_GT(all["exact_match"]["delta"].get<double>(), 0.05) << all.dump(1);
+  EXPECT_LT(all["exact_match"]["p_value"].get<double>(), 0.05) << all.dump(1);
+  EXPECT_TRUE(all["exact_match"]["significant"].get<bool>());
+  EXPECT_GT(all["edit_similarity"]["ci95"][0].get<double>(), 0.0) << all.dump(1);
+
+  const std::string random = IngestAndTrain("random", RandomRepo(60), 300);
+  json noise = Eval(absl::StrFormat("--data %s --base %s --lora %s %s", random, base_,
+                                    (tmp_ / "random-run").string(), common));
+  const json& none = Row(noise, "all", "all");
+  EXPECT_FALSE(none["exact_match"]["significant"].get<bool>()) << none.dump(1);
+  EXPECT_LT(none["exact_match"]["tuned"].get<double>(), 0.05) << none.dump(1);
+}
+
+// The same model through the serving runner (an F32 GGUF export) and through LibTorch: every
+// task gets the same completion, so every number is the same.
+TEST_F(EvalEndToEnd, GgufRunnerAndLibTorchGiveIdenticalNumbers) {
+  const std::string data = IngestAndTrain("identity", ConventionsRepo(30), 40);
+  const std::string gguf = (tmp_ / "tuned-f32.gguf").string();
+  RunResult exported = RunTune(absl::StrFormat("export --base %s --adapter %s --quant F32 --out %s", base_,
+                                               (tmp_ / "identity-run").string(), gguf));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  json both = Eval(absl::StrFormat("--data %s --base %s --tuned %s --lora %s --tasks-per-kind 12 --threads 2",
+                                   data, gguf, base_, (tmp_ / "identity-run").string()));
+  ASSERT_GT(both["tasks"].size(), 30u);
+  int differing = 0;
+  for (const json& t : both["tasks"]) {
+    if (t["base"]["completion"] != t["tuned"]["completion"]) {
+      ++differing;
+      ADD_FAILURE() << t["path"] << " " << t["kind"] << " " << t["order"] << ": gguf " << t["base"]["completion"]
+                    << " vs libtorch " << t["tuned"]["completion"];
+    }
+  }
+  EXPECT_EQ(differing, 0);
+  for (const json& row : both["rows"]) {
+    EXPECT_EQ(row["exact_match"]["delta"].get<double>(), 0.0);
+    EXPECT_EQ(row["edit_similarity"]["delta"].get<double>(), 0.0);
+  }
+  EXPECT_TRUE(both["models"][0]["heldout_loss"].is_null()) << "a GGUF has no held-out loss";
+  EXPECT_GT(both["models"][1]["heldout_loss"].get<double>(), 0.0);
+}
+
+TEST_F(EvalEndToEnd, UnusableInputsExitNonZeroNamingTheProblem) {
+  TestRepo repo(tmp_ / "repo");
+  repo.Commit(ConventionsRepo(20));
+  const std::string data = (tmp_ / "data").string();
+  ASSERT_EQ(RunTune(absl::StrFormat("ingest --repo %s --out %s --tokenizer %s/tokenizer.model "
+                                    "--set ingest.eval_fraction=0.2 --quiet",
+                                    repo.path().string(), data, base_))
+                .exit_code,
+            0);
+  // No held-out file in the language asked for.
+  RunResult rust = RunTune(absl::StrFormat("eval --data %s --base %s --languages rust --benchmark %s", data, base_,
+                                           (tmp_ / "rust.json").string()));
+  EXPECT_EQ(rust.exit_code, 2);
+  EXPECT_THAT(rust.output, HasSubstr("no held-out rust file"));
+  // A model for another vocabulary: a dataset ingested with the fixture's own tokenizer, the
+  // tiny base (tune's FIM tokenizer, same size, other pieces) evaluated on it.
+  const std::string other = (tmp_ / "other-data").string();
+  ASSERT_EQ(RunTune(absl::StrFormat("ingest --repo %s --out %s --tokenizer %s/tokenizer.model "
+                                    "--set ingest.eval_fraction=0.2 --quiet",
+                                    repo.path().string(), other, FixturePath("tiny-llama").string()))
+                .exit_code,
+            0);
+  RunResult mismatch = RunTune(absl::StrFormat("eval --data %s --base %s --no-loss", other, base_));
+  EXPECT_NE(mismatch.exit_code, 0);
+  EXPECT_THAT(mismatch.output, HasSubstr("is not the dataset's tokenizer"));
+  // A GGUF whose vocabulary has no FIM tokens: the fixture with its own tokenizer.
+  const std::string plain = (tmp_ / "plain.gguf").string();
+  ASSERT_EQ(RunTune(absl::StrFormat("export --base %s --quant F32 --out %s", FixturePath("tiny-llama").string(), plain))
+                .exit_code,
+            0);
+  RunResult no_fim = RunTune(absl::StrFormat("eval --data %s --base %s", data, plain));
+  EXPECT_NE(no_fim.exit_code, 0);
+  EXPECT_THAT(no_fim.output, HasSubstr("no FIM prefix/suffix/middle tokens"));
+  // A corrupt saved benchmark names the file.
+  tune::testing::WriteTestFile(tmp_ / "broken.json", "{\"format\": \"tune-eval-benchmark\"");
+  RunResult broken = RunTune(absl::StrFormat("eval --data %s --base %s --benchmark %s", data, base_,
+                                             (tmp_ / "broken.json").string()));
+  EXPECT_NE(broken.exit_code, 0);
+  EXPECT_THAT(broken.output, HasSubstr("broken.json"));
+}
+
+}  // namespace
+}  // namespace tune
