@@ -48,6 +48,10 @@ absl::StatusOr<eval::EvalOptions> ToOptions(const EvalFlags& f) {
 }
 
 absl::Status WriteOutputs(const EvalFlags& f, const eval::EvalReport& report) {
+  if (!f.quiet) {
+    std::fprintf(stderr, "%s %s\n", report.benchmark_built ? "benchmark built and saved to" : "benchmark loaded from",
+                 report.benchmark_path.c_str());
+  }
   if (f.json == "-") {
     std::fputs(eval::ToJson(report).c_str(), stdout);
   } else {
@@ -55,10 +59,6 @@ absl::Status WriteOutputs(const EvalFlags& f, const eval::EvalReport& report) {
     if (!f.json.empty()) TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(f.json, eval::ToJson(report)));
   }
   if (!f.report.empty()) TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(f.report, eval::FormatHtml(report)));
-  if (!f.quiet) {
-    std::fprintf(stderr, "%s %s\n", report.benchmark_built ? "benchmark built and saved to" : "benchmark loaded from",
-                 report.benchmark_path.c_str());
-  }
   return absl::OkStatus();
 }
 

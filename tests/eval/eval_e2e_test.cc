@@ -132,6 +132,16 @@ class EvalEndToEnd : public ::testing::Test {
     return j;
   }
 
+  // The row's numbers in the test log (docs/eval.md quotes a run).
+  static void Print(const std::string& what, const json& row) {
+    std::printf("%s: n=%d exact match %.3f -> %.3f (p=%.4g), edit similarity %.3f -> %.3f [%+.3f, %+.3f] (p=%.4g)\n",
+                what.c_str(), row["n"].get<int>(), row["exact_match"]["base"].get<double>(),
+                row["exact_match"]["tuned"].get<double>(), row["exact_match"]["p_value"].get<double>(),
+                row["edit_similarity"]["base"].get<double>(), row["edit_similarity"]["tuned"].get<double>(),
+                row["edit_similarity"]["ci95"][0].get<double>(), row["edit_similarity"]["ci95"][1].get<double>(),
+                row["edit_similarity"]["p_value"].get<double>());
+  }
+
   static const json& Row(const json& report, const std::string& language, const std::string& kind) {
     for (const json& row : report["rows"]) {
       if (row["language"] == language && row["kind"] == kind) return row;
@@ -154,6 +164,7 @@ TEST_F(EvalEndToEnd, TrainingOnHouseConventionsBeatsTheBaseSignificantlyAndRando
   json learnt = Eval(absl::StrFormat("--data %s --base %s --lora %s %s", conventions, base_,
                                      (tmp_ / "conventions-run").string(), common));
   const json& all = Row(learnt, "all", "all");
+  Print("conventions repo", all);
   EXPECT_GT(all["exact_match"]["delta"].get<double>(), 0.05) << all.dump(1);
   EXPECT_LT(all["exact_match"]["p_value"].get<double>(), 0.05) << all.dump(1);
   EXPECT_TRUE(all["exact_match"]["significant"].get<bool>());
@@ -163,6 +174,7 @@ TEST_F(EvalEndToEnd, TrainingOnHouseConventionsBeatsTheBaseSignificantlyAndRando
   json noise = Eval(absl::StrFormat("--data %s --base %s --lora %s %s", random, base_,
                                     (tmp_ / "random-run").string(), common));
   const json& none = Row(noise, "all", "all");
+  Print("random repo", none);
   EXPECT_FALSE(none["exact_match"]["significant"].get<bool>()) << none.dump(1);
   EXPECT_LT(none["exact_match"]["tuned"].get<double>(), 0.05) << none.dump(1);
 }

@@ -58,7 +58,7 @@ std::vector<int64_t> TuneGreedy(const std::string& model, const std::vector<int6
   if (!m.ok()) return {};
   const std::vector<int32_t> ids(prompt.begin(), prompt.end());
   const std::vector<int32_t> out = model::GreedyGenerate(
-      *m, ids, {.max_new_tokens = static_cast<int64_t>(n), .stop_token = std::nullopt});
+      *m, ids, {.max_new_tokens = static_cast<int64_t>(n), .stop_token = std::nullopt, .stop_after = {}});
   return std::vector<int64_t>(out.begin(), out.end());
 }
 
@@ -207,7 +207,7 @@ TEST(LlamaCppRopeScalingTest, Llama3RopeFreqsMatchTuneGreedy) {
       model::LoadModel(options, std::nullopt, model::LoraMode::kMerged);
   ASSERT_TRUE(m.ok()) << m.status();
   const std::vector<int32_t> ours =
-      model::GreedyGenerate(*m, prompt, {.max_new_tokens = 12, .stop_token = std::nullopt});
+      model::GreedyGenerate(*m, prompt, {.max_new_tokens = 12, .stop_token = std::nullopt, .stop_after = {}});
   EXPECT_EQ(LlamaCppGreedy(o.out, std::vector<int64_t>(prompt.begin(), prompt.end()), 12),
             std::vector<int64_t>(ours.begin(), ours.end()));
 }

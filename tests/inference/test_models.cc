@@ -54,7 +54,7 @@ std::vector<int32_t> TuneGreedy(const std::string& name, const std::vector<int32
   absl::StatusOr<model::Transformer> m = model::LoadModel(options, adapter, model::LoraMode::kUnmerged);
   EXPECT_TRUE(m.ok()) << m.status();
   if (!m.ok()) return {};
-  return model::GreedyGenerate(*m, prompt, {.max_new_tokens = n, .stop_token = std::nullopt});
+  return model::GreedyGenerate(*m, prompt, {.max_new_tokens = n, .stop_token = std::nullopt, .stop_after = {}});
 }
 
 std::vector<int32_t> GreedyPrompt(const std::string& name) {

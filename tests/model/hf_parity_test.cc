@@ -55,7 +55,7 @@ class HfParityTest : public ::testing::TestWithParam<std::string> {
     for (int64_t i = 0; i < prompt.size(0); ++i) ids.push_back(static_cast<int32_t>(prompt[i].item<int64_t>()));
     // The reference holds the new tokens only (max_new_tokens = 16, no EOS reached).
     std::vector<int32_t> got =
-        GreedyGenerate(model, ids, {.max_new_tokens = expected.size(0), .stop_token = std::nullopt});
+        GreedyGenerate(model, ids, {.max_new_tokens = expected.size(0), .stop_token = std::nullopt, .stop_after = {}});
     std::vector<int32_t> want;
     for (int64_t i = 0; i < expected.size(0); ++i) {
       want.push_back(static_cast<int32_t>(expected[i].item<int64_t>()));
