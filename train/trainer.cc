@@ -98,9 +98,15 @@ class MetricsLog {
   std::ofstream out_;
 };
 
+// On a terminal: one line redrawn every step. In a log (CI): a line every few seconds and the last.
 void PrintProgress(int64_t step, int64_t total, double loss, double lr, double tokens_per_s,
                    double eta_s, const std::optional<model::DeviceMemory>& gpu) {
+  constexpr auto kLogInterval = std::chrono::seconds(5);
+  static std::chrono::steady_clock::time_point last_logged;
   const bool tty = isatty(STDERR_FILENO);
+  const auto now = std::chrono::steady_clock::now();
+  if (!tty && step != total && now - last_logged < kLogInterval) return;
+  last_logged = now;
   const std::string memory =
       gpu ? absl::StrFormat("  gpu %.0f MiB (peak %.0f)", gpu->allocated_mb, gpu->peak_mb) : "";
   std::fprintf(stderr, "%sstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s%s  eta %.0fs%s",
