@@ -27,6 +27,9 @@ void RegisterCompleteCommand(CLI::App& app, absl::Status& result);
 // `tune eval`: base vs tuned model on fill-in-the-middle tasks from the held-out files.
 void RegisterEvalCommand(CLI::App& app, absl::Status& result);
 
+// `tune retrain`: the scheduled retraining job, its history and rollback.
+void RegisterRetrainCommand(CLI::App& app, absl::Status& result);
+
 // `tune debug ...`: inspection tools (logits, generate, tokenize, ...).
 void RegisterDebugCommand(CLI::App& app, absl::Status& result);
 

@@ -3,6 +3,7 @@
 #include "core/status.h"
 #include "data/ingest.h"
 #include "model/model_options.h"
+#include "retrain/retrain.h"
 #include "train/train_options.h"
 
 namespace tune::cli {
@@ -18,12 +19,14 @@ absl::StatusOr<std::optional<core::Config>> LoadConfigFlags(const ConfigFlags& f
       flags.path.empty() ? core::Config::Parse("", "--set", flags.overrides)
                          : core::Config::Load(flags.path, flags.overrides);
   if (!config.ok()) return config.status();
-  TUNE_RETURN_IF_ERROR(config->CheckSections({"model", "lora", "ingest", "train"}));
+  TUNE_RETURN_IF_ERROR(config->CheckSections({"model", "lora", "ingest", "train", "retrain"}));
   TUNE_RETURN_IF_ERROR(model::ParseModelOptions(*config).status());
   TUNE_RETURN_IF_ERROR(model::ParseLoraOptions(*config).status());
   TUNE_RETURN_IF_ERROR(train::ParseTrainOptions(*config).status());
   data::IngestOptions ingest;
   TUNE_RETURN_IF_ERROR(data::ParseIngestConfig(*config, ingest));
+  retrain::RetrainOptions retrain;
+  TUNE_RETURN_IF_ERROR(retrain::ParseRetrainConfig(*config, retrain));
   return std::optional<core::Config>(std::move(config).value());
 }
 

@@ -17,7 +17,7 @@ namespace {
 
 struct EvalFlags {
   std::string data, base, tuned, benchmark, fim_order = "both", json, report;
-  std::vector<std::string> loras, languages;
+  std::vector<std::string> loras, base_loras, languages;
   eval::EvalOptions options;
   bool no_loss = false;
   bool quiet = false;
@@ -34,6 +34,7 @@ absl::StatusOr<eval::EvalOptions> ToOptions(const EvalFlags& f) {
   eval::EvalOptions o = f.options;
   o.dataset = f.data;
   o.base = {f.base, {}, "base"};
+  for (const std::string& l : f.base_loras) o.base.adapters.emplace_back(l);
   if (!f.tuned.empty() || !f.loras.empty()) {
     eval::ModelSpec tuned{f.tuned.empty() ? f.base : f.tuned, {}, "tuned"};
     for (const std::string& l : f.loras) tuned.adapters.emplace_back(l);
@@ -81,6 +82,8 @@ void RegisterEvalCommand(CLI::App& app, absl::Status& result) {
   cmd->add_option("--lora", f->loras,
                   "adapter for the tuned side (on --tuned, else on --base): GGUF LoRA files for a "
                   ".gguf model (repeatable), one PEFT directory for a Hugging Face model");
+  cmd->add_option("--base-lora", f->base_loras,
+                  "adapter for the base side, as --lora (compare two adapters of one base model)");
   cmd->add_option("--benchmark", f->benchmark,
                   "saved tasks; built from the dataset and saved here when absent "
                   "(default: DATA/eval-benchmark.json)");

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   tune::cli::RegisterServeCommand(app, result);
   tune::cli::RegisterCompleteCommand(app, result);
   tune::cli::RegisterEvalCommand(app, result);
+  tune::cli::RegisterRetrainCommand(app, result);
   tune::cli::RegisterDebugCommand(app, result);
   try {
     app.parse(argc, argv);

@@ -63,4 +63,4 @@ echo "This is a tiny random model: the point is the pipeline, not the completion
 echo "For a real model on a GPU: tune ingest/train with configs/qwen2.5-coder.toml and a"
 echo "Qwen2.5-Coder checkpoint (docs/training.md), tune eval --base BASE --lora RUN (docs/eval.md),"
 echo "tune export --quant Q4_K_M, then tune serve --model coder-Q4_K_M.gguf --parallel 3 and point"
-echo "your editor at it (docs/serving.md). Still to come: tune retrain (docs/status.md)."
+echo "your editor at it (docs/serving.md); keep it current with a nightly tune retrain (docs/retrain.md)."

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "formats/safetensors.h"
 #include "model/tensor_io.h"
+#include "tests/support/run_tune.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tensor_testing.h"
 
@@ -22,22 +23,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using tune::testing::FixturePath;
+using tune::testing::RunResult;
+using tune::testing::RunTune;
 using tune::testing::TempDir;
-
-struct RunResult {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-RunResult RunTune(const std::string& args) {
-  std::string cmd = absl::StrFormat("%s/cli/tune %s 2>&1", TUNE_BINARY_DIR, args);
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 at::Tensor Reference(const std::string& model, const std::string& name) {
   auto ckpt = formats::SafetensorsCheckpoint::OpenFile(FixturePath("tiny-" + model) / "reference.safetensors");

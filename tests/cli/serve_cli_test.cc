@@ -23,6 +23,7 @@
 #include "inference/engine.h"
 #include "nlohmann/json.hpp"
 #include "tests/inference/test_models.h"
+#include "tests/support/run_tune.h"
 #include "tests/support/temp_dir.h"
 
 extern char** environ;
@@ -31,22 +32,9 @@ namespace tune {
 namespace {
 
 using ::testing::HasSubstr;
+using tune::testing::RunResult;
+using tune::testing::RunTune;
 using tune::testing::TempDir;
-
-struct RunResult {
-  int exit_code;
-  std::string output;
-};
-
-RunResult RunTune(const std::string& args, bool with_stderr = true) {
-  const std::string cmd = absl::StrFormat("%s/cli/tune %s%s", TUNE_BINARY_DIR, args, with_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path);

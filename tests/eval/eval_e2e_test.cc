@@ -2,7 +2,6 @@
 // `tune train` on the tiny base (`tune debug tiny-base`), `tune export`, `tune eval --json`.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
@@ -14,7 +13,9 @@
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
+#include "tests/data/generated_repos.h"
 #include "tests/data/test_repo.h"
+#include "tests/support/run_tune.h"
 #include "tests/support/temp_dir.h"
 
 namespace tune {
@@ -25,76 +26,11 @@ using nlohmann::json;
 using tune::testing::FixturePath;
 using tune::testing::SourcePath;
 using tune::testing::TempDir;
+using tune::testing::ConventionsRepo;
+using tune::testing::RandomRepo;
+using tune::testing::RunResult;
+using tune::testing::RunTune;
 using tune::testing::TestRepo;
-
-struct RunResult {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-RunResult RunTune(const std::string& args) {
-  std::string cmd = absl::StrFormat("%s/cli/tune %s 2>&1", TUNE_BINARY_DIR, args);
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string Pick(std::mt19937_64& rng, const std::vector<std::string>& words) {
-  return words[std::uniform_int_distribution<size_t>(0, words.size() - 1)(rng)];
-}
-
-// A service whose modules all follow one house style: the same imports, an internal decorator
-// and event helper around every handler, the same body shape. Only names vary.
-std::map<std::string, std::string> ConventionsRepo(int files) {
-  std::mt19937_64 rng(7);
-  const std::vector<std::string> verbs = {"load", "save", "sync", "scan", "push", "pull", "drop", "mark"};
-  const std::vector<std::string> nouns = {"order", "user", "batch", "quota", "ledger", "token", "badge", "queue"};
-  std::map<std::string, std::string> repo;
-  for (int f = 0; f < files; ++f) {
-    const std::string module = Pick(rng, nouns) + "_" + std::to_string(f);
-    std::string text = absl::StrFormat(
-        "# zq service module %s\nfrom zq_runtime import zq_guard, zq_emit, ZqContext\n\n"
-        "ZQ_MODULE = \"%s\"\n",
-        module, module);
-    for (int h = 0; h < 4; ++h) {
-      const std::string verb = Pick(rng, verbs), noun = Pick(rng, nouns);
-      absl::StrAppendFormat(&text,
-                            "\n\n@zq_guard(retries=3, module=ZQ_MODULE)\n"
-                            "def %s_%s(ctx: ZqContext, payload):\n"
-                            "    zq_emit(ctx, \"enter\", module=ZQ_MODULE)\n"
-                            "    result = ctx.store.%s(\"%s\", payload)\n"
-                            "    zq_emit(ctx, \"leave\", module=ZQ_MODULE)\n"
-                            "    return result\n",
-                            verb, noun, verb, noun);
-    }
-    repo[absl::StrFormat("svc/%s.py", module)] = text;
-  }
-  return repo;
-}
-
-// Files of random words in random layouts: nothing one file teaches about another.
-std::map<std::string, std::string> RandomRepo(int files) {
-  std::mt19937_64 rng(11);
-  std::uniform_int_distribution<int> letter('a', 'z'), length(2, 9), count(2, 7), lines(20, 30);
-  const std::vector<std::string> glue = {" = ", "(", ", ", ") ", " + ", ".", " "};
-  std::map<std::string, std::string> repo;
-  for (int f = 0; f < files; ++f) {
-    std::string text;
-    for (int l = lines(rng); l > 0; --l) {
-      text += std::string(static_cast<size_t>(4 * (rng() % 3)), ' ');
-      for (int w = count(rng); w > 0; --w) {
-        for (int c = length(rng); c > 0; --c) text += static_cast<char>(letter(rng));
-        if (w > 1) text += Pick(rng, glue);
-      }
-      text += "\n";
-    }
-    repo[absl::StrFormat("src/m%02d.py", f)] = text;
-  }
-  return repo;
-}
 
 class EvalEndToEnd : public ::testing::Test {
  protected:

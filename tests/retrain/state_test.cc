@@ -1,0 +1,78 @@
+#include "retrain/state.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/file.h"
+#include "retrain/lock.h"
+#include "tests/support/temp_dir.h"
+
+namespace tune::retrain {
+namespace {
+
+using ::testing::HasSubstr;
+using tune::testing::TempDir;
+
+TEST(RetrainStateTest, RoundTripsAndNumbersRunsAfterTheLast) {
+  TempDir tmp;
+  RetrainState s = ReadState(tmp / "state.json").value();  // missing file: empty state
+  EXPECT_TRUE(s.runs.empty());
+  EXPECT_EQ(s.NewRunId(), "r0001");
+  RunRecord r;
+  r.id = "r0001";
+  r.commit = "abc";
+  r.outcome = "promoted";
+  r.candidate = Scores{0.5, 0.75};
+  s.runs.push_back(r);
+  s.served = "r0001";
+  s.last_commit = "abc";
+  s.pending = PendingRun{"r0002", "def", "2026-12-07T00:00:00Z", Stage::kExport};
+  ASSERT_TRUE(WriteState(tmp / "state.json", s).ok());
+  RetrainState back = ReadState(tmp / "state.json").value();
+  EXPECT_EQ(back.served, "r0001");
+  ASSERT_EQ(back.runs.size(), 1u);
+  EXPECT_EQ(back.runs[0].candidate->edit_similarity, 0.75);
+  EXPECT_FALSE(back.runs[0].served.has_value());
+  ASSERT_TRUE(back.pending.has_value());
+  EXPECT_EQ(back.pending->stage, Stage::kExport);
+  EXPECT_EQ(back.NewRunId(), "r0003");
+  EXPECT_THAT(FormatHistory(back), HasSubstr("stopped in export"));
+}
+
+TEST(RetrainStateTest, MalformedStateNamesTheField) {
+  TempDir tmp;
+  tune::testing::WriteTestFile(tmp / "a.json", "{\"format\": \"tune-retrain-state\", \"format_version\": 1, "
+                                               "\"last_commit\": \"x\", \"served\": 3, \"runs\": []}");
+  absl::Status bad = ReadState(tmp / "a.json").status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(bad.message(), HasSubstr("served"));
+  tune::testing::WriteTestFile(tmp / "b.json", "{\"format\": \"tune-retrain-state\", \"format_version\": 2}");
+  EXPECT_EQ(ReadState(tmp / "b.json").status().code(), absl::StatusCode::kFailedPrecondition);
+  tune::testing::WriteTestFile(tmp / "c.json", "{\"format\": \"tune-retrain-state\", \"format_version\": 1, "
+                                               "\"last_commit\": \"\", \"served\": \"\", \"runs\": [], "
+                                               "\"pending\": {\"id\": \"r1\", \"commit\": \"c\", \"started\": \"\", "
+                                               "\"stage\": \"deploy\"}}");
+  EXPECT_THAT(ReadState(tmp / "c.json").status().message(), HasSubstr("pending.stage"));
+  tune::testing::WriteTestFile(tmp / "d.json", "{\"format\": \"tune-retrain-st");
+  EXPECT_EQ(ReadState(tmp / "d.json").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(RetrainLockTest, OneHolderAtATimeAndStaleLocksAreTakenOver) {
+  TempDir tmp;
+  {
+    absl::StatusOr<RunLock> first = RunLock::Acquire(tmp.path());
+    ASSERT_TRUE(first.ok()) << first.status();
+    absl::StatusOr<RunLock> second = RunLock::Acquire(tmp.path());
+    ASSERT_FALSE(second.ok());
+    EXPECT_THAT(second.status().message(), HasSubstr("another tune retrain"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "lock")) << "released on destruction";
+  // A lock left by a process that no longer exists (pid far above pid_max's default).
+  tune::testing::WriteTestFile(tmp / "lock", "99999999\n");
+  EXPECT_TRUE(RunLock::Acquire(tmp.path()).ok());
+  tune::testing::WriteTestFile(tmp / "lock", "");  // torn mid-write
+  EXPECT_TRUE(RunLock::Acquire(tmp.path()).ok());
+}
+
+}  // namespace
+}  // namespace tune::retrain
