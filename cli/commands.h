@@ -30,6 +30,9 @@ void RegisterEvalCommand(CLI::App& app, absl::Status& result);
 // `tune retrain`: the scheduled retraining job, its history and rollback.
 void RegisterRetrainCommand(CLI::App& app, absl::Status& result);
 
+// `tune doctor` and `tune init`: machine and repository checks, a recommended setup, tune.toml.
+void RegisterDoctorCommands(CLI::App& app, absl::Status& result);
+
 // `tune debug ...`: inspection tools (logits, generate, tokenize, ...).
 void RegisterDebugCommand(CLI::App& app, absl::Status& result);
 

@@ -1,5 +1,7 @@
 #include "cli/config_flags.h"
 
+#include <filesystem>
+
 #include "core/status.h"
 #include "data/ingest.h"
 #include "model/model_options.h"
@@ -9,15 +11,16 @@
 namespace tune::cli {
 
 void AddConfigFlags(CLI::App* cmd, ConfigFlags& flags) {
-  cmd->add_option("--config", flags.path, "TOML config, e.g. configs/qwen2.5-coder.toml");
+  cmd->add_option("--config", flags.path, "TOML config, e.g. configs/qwen2.5-coder.toml (default: ./tune.toml if present)");
   cmd->add_option("--set", flags.overrides, "override a config value: section.key=value (repeatable)");
 }
 
 absl::StatusOr<std::optional<core::Config>> LoadConfigFlags(const ConfigFlags& flags) {
-  if (flags.path.empty() && flags.overrides.empty()) return std::optional<core::Config>();
+  // Without --config, ./tune.toml (from `tune init`) when there is one.
+  const std::string path = !flags.path.empty() || !std::filesystem::exists(kDefaultConfig) ? flags.path : kDefaultConfig;
+  if (path.empty() && flags.overrides.empty()) return std::optional<core::Config>();
   absl::StatusOr<core::Config> config =
-      flags.path.empty() ? core::Config::Parse("", "--set", flags.overrides)
-                         : core::Config::Load(flags.path, flags.overrides);
+      path.empty() ? core::Config::Parse("", "--set", flags.overrides) : core::Config::Load(path, flags.overrides);
   if (!config.ok()) return config.status();
   TUNE_RETURN_IF_ERROR(config->CheckSections({"model", "lora", "ingest", "train", "retrain"}));
   TUNE_RETURN_IF_ERROR(model::ParseModelOptions(*config).status());

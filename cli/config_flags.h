@@ -14,6 +14,9 @@
 
 namespace tune::cli {
 
+// Read when --config is not given and the current directory has one (`tune init` writes it).
+inline constexpr char kDefaultConfig[] = "tune.toml";
+
 struct ConfigFlags {
   std::string path;
   std::vector<std::string> overrides;
@@ -21,7 +24,7 @@ struct ConfigFlags {
 
 void AddConfigFlags(CLI::App* cmd, ConfigFlags& flags);
 
-// nullopt when neither --config nor --set was given.
+// nullopt when neither --config, ./tune.toml nor --set is there.
 absl::StatusOr<std::optional<core::Config>> LoadConfigFlags(const ConfigFlags& flags);
 
 }  // namespace tune::cli

@@ -24,6 +24,7 @@ int ExitCode(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
       return kExitUsage;
     case absl::StatusCode::kCancelled:
       return kExitInterrupted;
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   tune::cli::RegisterCompleteCommand(app, result);
   tune::cli::RegisterEvalCommand(app, result);
   tune::cli::RegisterRetrainCommand(app, result);
+  tune::cli::RegisterDoctorCommands(app, result);
   tune::cli::RegisterDebugCommand(app, result);
   try {
     app.parse(argc, argv);

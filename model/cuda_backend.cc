@@ -3,7 +3,9 @@
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
 
 #include "nf4/nf4_cuda.h"
 
@@ -30,6 +32,19 @@ at::Tensor DequantizeNf4(const DeviceNf4Buffers& w, int64_t rows, int64_t cols, 
            : nf4::cuda::Dequantize(d, out.data_ptr<float>(), stream);
   TORCH_CHECK(launched == cudaSuccess, "NF4 dequantization kernel: ", cudaGetErrorString(launched));
   return out.scalar_type() == dtype ? out : out.to(dtype);
+}
+
+std::vector<GpuInfo> Devices() {
+  std::vector<GpuInfo> out;
+  const int count = static_cast<int>(c10::cuda::device_count());
+  for (int i = 0; i < count; ++i) {
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(i));
+    size_t free = 0, total = 0;
+    cudaDeviceProp prop{};
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess || cudaGetDeviceProperties(&prop, i) != cudaSuccess) continue;
+    out.push_back({i, prop.name, static_cast<double>(total) / 1048576.0, static_cast<double>(free) / 1048576.0});
+  }
+  return out;
 }
 
 DeviceMemory MemoryStats(c10::DeviceIndex device) {

@@ -26,4 +26,7 @@ at::Tensor DequantizeNf4(const DeviceNf4Buffers& w, int64_t rows, int64_t cols, 
 
 DeviceMemory MemoryStats(c10::DeviceIndex device);
 
+// Every visible device's name and free / total memory.
+std::vector<GpuInfo> Devices();
+
 }  // namespace tune::model::cuda

@@ -87,6 +87,14 @@ double HostPeakRssMb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
+std::vector<GpuInfo> VisibleGpus() {
+#ifdef TUNE_TORCH_CUDA
+  return cuda::Devices();
+#else
+  return {};
+#endif
+}
+
 std::optional<DeviceMemory> DeviceMemoryStats(c10::Device device) {
 #ifdef TUNE_TORCH_CUDA
   if (device.is_cuda()) return cuda::MemoryStats(device.index());

@@ -48,4 +48,13 @@ struct DeviceMemory {
 // The CUDA caching allocator's statistics for `device`; nullopt for the CPU.
 std::optional<DeviceMemory> DeviceMemoryStats(c10::Device device);
 
+struct GpuInfo {
+  int index = 0;
+  std::string name;
+  double total_mb = 0, free_mb = 0;  // cudaMemGetInfo
+};
+// The CUDA devices this build can train on, with their free memory (`tune doctor`); empty in a
+// build without the CUDA path.
+std::vector<GpuInfo> VisibleGpus();
+
 }  // namespace tune::model

@@ -1,66 +1,12 @@
 #!/usr/bin/env bash
-# README set-up command 1: install dependencies, build `tune`, and run the whole loop on the
-# embedded default and this repository: ingest -> train -> eval (base vs tuned) -> export ->
-# serve in the background -> one fill-in-the-middle request exactly as the llama.vscode editor
-# plugin sends it -> the completion -> server stopped.
-#
-# The embedded default is a tiny, randomly initialised model (hidden 64, 2 layers): it shows the
-# pipeline working end to end in minutes on a CPU, not useful completions (docs/eval.md).
+# README set-up command 1: install dependencies, build `tune`, then run the whole loop on the
+# embedded default and this repository (scripts/quickstart.sh): ingest -> train -> eval (base vs
+# tuned) -> export -> serve in the background -> one fill-in-the-middle request exactly as the
+# llama.vscode editor plugin sends it -> the completion -> server stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 ./scripts/install-deps.sh
 TUNE_TARGET=tune ./scripts/build.sh
-built=$(date +%s)
-echo "== install and build: $((built - started)) s"
-tune=./build/cli/tune
-fixture=../shared/fixtures/hf-reference/tiny-llama
-work=${TUNE_WORK_DIR:-build/default-run}
-mkdir -p "$work"
-
-# The tiny model made LoRA-trainable, with tune's embedded tokenizer, whose vocabulary has FIM and
-# repo tokens (configs/tokenizer/tiny-fim.model, same 512-piece size as the fixture's), so that
-# ingest writes FIM samples and the server can fill in the middle (model/tiny_base.h says why).
-model="$work/base"
-"$tune" debug tiny-base --out "$model" --fixture "$fixture" --tokenizer configs/tokenizer/tiny-fim.model
-
-echo "== tune ingest: this repository -> $work/dataset"
-"$tune" ingest --repo . --config configs/tiny.toml --tokenizer "$model/tokenizer.model" --out "$work/dataset" --quiet
-echo "== tune train: QLoRA on the tiny llama model -> $work/adapter"
-rm -rf "$work/adapter"  # a fresh run each time (tune train refuses to overwrite a run without --resume)
-"$tune" train --config configs/tiny.toml --base "$model" --data "$work/dataset" --out "$work/adapter"
-echo "== tune eval: base vs tuned on fill-in-the-middle tasks from the held-out files -> $work/eval.html"
-rm -f "$work/eval-benchmark.json"  # tasks from this run's held-out files
-"$tune" eval --data "$work/dataset" --base "$model" --lora "$work/adapter" --fim-order spm --max-tasks 60 \
-  --benchmark "$work/eval-benchmark.json" --report "$work/eval.html" --json "$work/eval.json"
-echo "== tune export: merge the adapter, quantize to Q8_0 -> $work/tiny-Q8_0.gguf (+ Ollama Modelfile)"
-"$tune" export --base "$model" --adapter "$work/adapter" --quant Q8_0 --out "$work/tiny-Q8_0.gguf"
-
-echo "== tune serve: $work/tiny-Q8_0.gguf on 127.0.0.1 (log: $work/serve.log)"
-# --spm-infill: the tiny model fills in the middle only in SPM order (measured: docs/eval.md).
-"$tune" serve --model "$work/tiny-Q8_0.gguf" --port 0 --threads 2 --spm-infill > "$work/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-port=""
-for _ in $(seq 1 200); do
-  port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/serve.log")
-  [ -n "$port" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "tune serve did not start"; cat "$work/serve.log"; exit 1; }
-# The body llama.vscode sends for a completion (its source: tests/inference/clients/).
-request='{"id_slot":0,"input_prefix":"int main(int argc, char** argv) {\n","input_suffix":"\n  return 0;\n}\n","input_extra":[],"prompt":"  ","n_predict":24,"top_k":40,"top_p":0.99,"stream":false,"samplers":["top_k","top_p","infill"],"cache_prompt":true,"t_max_prompt_ms":500,"t_max_predict_ms":500}'
-echo "POST http://127.0.0.1:$port/infill  (cursor after \"int main(int argc, char** argv) {\\n  \")"
-curl -s --fail-with-body "http://127.0.0.1:$port/infill" -H 'Content-Type: application/json' -d "$request" > "$work/infill.json"
-echo "completion: $(sed -n 's/.*"content":\("[^"]*\(\\.[^"]*\)*"\).*/\1/p' "$work/infill.json")"
-echo "timings:    $(grep -o '"timings":{[^}]*}' "$work/infill.json")"
-kill "$server"
-wait "$server" 2>/dev/null || true
-trap - EXIT
-echo "== done: the loop took $(( $(date +%s) - built )) s after the build."
-echo "This is a tiny random model: the point is the pipeline, not the completion (docs/eval.md)."
-echo "For a real model on a GPU: tune ingest/train with configs/qwen2.5-coder.toml and a"
-echo "Qwen2.5-Coder checkpoint (docs/training.md), tune eval --base BASE --lora RUN (docs/eval.md),"
-echo "tune export --quant Q4_K_M, then tune serve --model coder-Q4_K_M.gguf --parallel 3 and point"
-echo "your editor at it (docs/serving.md); keep it current with a nightly tune retrain (docs/retrain.md)."
+echo "== install and build: $(( $(date +%s) - started )) s"
+exec ./scripts/quickstart.sh
