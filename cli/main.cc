@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "cli/commands.h"
+#include "core/progress.h"
 
 namespace {
 
@@ -41,6 +42,14 @@ int main(int argc, char** argv) {
                "tune");
   app.set_version_flag("--version", std::string("tune ") + TUNE_VERSION);
   app.require_subcommand(1);
+  // Before the subcommand's callback runs: each() applies it as soon as it is parsed.
+  app.add_option("--progress", "how long stages report progress on stderr: auto (a redrawn line on a "
+                               "terminal, plain lines otherwise), plain, json (one event per line), none")
+      ->check(CLI::IsMember({"auto", "plain", "json", "none"}))
+      ->each([](const std::string& name) {
+        tune::core::ProgressMode mode;
+        if (tune::core::ParseProgressMode(name, mode)) tune::core::SetProgressMode(mode);
+      });
   absl::Status result;
   tune::cli::RegisterIngestCommand(app, result);
   tune::cli::RegisterTrainCommand(app, argc, argv, result);

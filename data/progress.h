@@ -1,6 +1,6 @@
-// Progress of a long stage on stderr: an in-place bar with the rate (items/s, MB/s when bytes are
-// counted) and the time left on a terminal, a plain line every few seconds otherwise (CI logs).
-// Thread-safe Add().
+// Progress of a long stage counted in items (files, tasks), with bytes when they matter:
+// thread-safe Add(), printed as core/progress.h's mode says (a bar with rate and time left on a
+// terminal, plain lines in logs, JSON events).
 #pragma once
 
 #include <atomic>
@@ -13,8 +13,7 @@ namespace tune::data {
 
 class Progress {
  public:
-  // `enabled` false: prints nothing (tests, --quiet).
-  // `unit` names what is counted ("files", "tasks").
+  // `enabled` false: prints nothing (tests, --quiet). `unit` names what is counted.
   Progress(std::string label, uint64_t total_files, bool enabled, std::string unit = "files");
   ~Progress();
   void Add(uint64_t files, uint64_t bytes);
@@ -27,7 +26,6 @@ class Progress {
   std::string unit_;
   uint64_t total_files_;
   bool enabled_;
-  bool tty_;
   bool finished_ = false;
   std::atomic<uint64_t> files_{0}, bytes_{0};
   std::chrono::steady_clock::time_point start_, last_print_;

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
+#include "core/progress.h"
 #include "core/status.h"
 #include "model/device.h"
 #include "model/torch_status.h"
@@ -98,21 +99,27 @@ class MetricsLog {
   std::ofstream out_;
 };
 
-// On a terminal: one line redrawn every step. In a log (CI): a line every few seconds and the last.
-void PrintProgress(int64_t step, int64_t total, double loss, double lr, double tokens_per_s,
+// As core/progress.h's mode says: a line redrawn every step on a terminal, every few seconds in logs
+// and JSON events; always the last step.
+void PrintProgress(int64_t step, int64_t total, double loss, double lr, double tokens_per_s, double elapsed_s,
                    double eta_s, const std::optional<model::DeviceMemory>& gpu) {
-  constexpr auto kLogInterval = std::chrono::seconds(5);
-  static std::chrono::steady_clock::time_point last_logged;
-  const bool tty = isatty(STDERR_FILENO);
-  const auto now = std::chrono::steady_clock::now();
-  if (!tty && step != total && now - last_logged < kLogInterval) return;
-  last_logged = now;
-  const std::string memory =
-      gpu ? absl::StrFormat("  gpu %.0f MiB (peak %.0f)", gpu->allocated_mb, gpu->peak_mb) : "";
-  std::fprintf(stderr, "%sstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s%s  eta %.0fs%s",
-               tty ? "\r" : "", static_cast<long long>(step), static_cast<long long>(total), loss,
-               lr, tokens_per_s, memory.c_str(), eta_s, tty ? "   " : "\n");
-  std::fflush(stderr);
+  static std::chrono::steady_clock::time_point last_printed;
+  const bool final = step == total;
+  if (!core::ShouldPrint(last_printed, final)) return;
+  last_printed = std::chrono::steady_clock::now();
+  core::ProgressUpdate u;
+  u.stage = "train";
+  u.done = static_cast<uint64_t>(step);
+  u.total = static_cast<uint64_t>(total);
+  u.unit = "steps";
+  u.seconds = elapsed_s;
+  u.eta_s = eta_s;
+  u.fields = {{"loss", loss}, {"lr", lr}, {"tokens_per_s", tokens_per_s}};
+  if (gpu) u.fields.push_back({"gpu_mem_mb", gpu->allocated_mb});
+  const std::string memory = gpu ? absl::StrFormat("  gpu %.0f MiB (peak %.0f)", gpu->allocated_mb, gpu->peak_mb) : "";
+  u.text = absl::StrFormat("step %d/%d  loss %.4f  lr %.2e  %.0f tok/s%s  eta %.0fs", step, total, loss, lr,
+                           tokens_per_s, memory, eta_s);
+  core::PrintProgress(u, final);
 }
 
 absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
@@ -297,7 +304,7 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     if (writer && (done % r.train.log_every == 0 || eval_now || done == r.train.steps)) {
       metrics->Write(line);
       const double eta = elapsed / static_cast<double>(done - start_step) * static_cast<double>(r.train.steps - done);
-      PrintProgress(done, r.train.steps, step_loss, lr, tok_s, eta, gpu);
+      PrintProgress(done, r.train.steps, step_loss, lr, tok_s, elapsed, eta, gpu);
     }
     const bool stop = g_stop_requested.load();
     if ((r.train.save_every > 0 && done % r.train.save_every == 0) || done == r.train.steps || stop) {
@@ -310,7 +317,6 @@ absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
     }
   }
   if (writer) {
-    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
     TUNE_RETURN_IF_ERROR(model::SaveLoraAdapter(model, r.lora, r.model.base.filename().string(), r.out));
     json run = {{"format_version", 1},
                 {"base", r.model.base.string()},

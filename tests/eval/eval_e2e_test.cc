@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -141,6 +142,47 @@ TEST_F(EvalEndToEnd, GgufRunnerAndLibTorchGiveIdenticalNumbers) {
   }
   EXPECT_TRUE(both["models"][0]["heldout_loss"].is_null()) << "a GGUF has no held-out loss";
   EXPECT_GT(both["models"][1]["heldout_loss"].get<double>(), 0.0);
+}
+
+// `tune --progress json`: every long stage reports JSON events, ending with "done" at its total;
+// `--progress none` prints none.
+TEST_F(EvalEndToEnd, ProgressEventsAreJsonLinesOnEveryLongStage) {
+  TestRepo repo(tmp_ / "repo");
+  repo.Commit(ConventionsRepo(20));
+  const std::string data = (tmp_ / "data").string(), run = (tmp_ / "run").string();
+  const std::string config = SourcePath("configs/tiny.toml").string();
+  RunResult out = {0, ""};
+  for (const std::string& args :
+       {absl::StrFormat("--progress json ingest --repo %s --out %s --tokenizer %s/tokenizer.model "
+                        "--set ingest.eval_fraction=0.2",
+                        repo.path().string(), data, base_),
+        absl::StrFormat("--progress json train --data %s --out %s --config %s --base %s --set train.steps=8", data,
+                        run, config, base_),
+        absl::StrFormat("--progress json eval --data %s --base %s --lora %s --max-tasks 6 --no-loss", data, base_, run)}) {
+    RunResult r = RunTune(args);
+    ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+    out.output += r.output;
+  }
+  std::map<std::string, json> last;  // stage -> its last event
+  std::istringstream lines(out.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    json event = json::parse(line, nullptr, false);
+    ASSERT_TRUE(event.is_object()) << line;
+    last[event["stage"].get<std::string>()] = event;
+  }
+  for (const char* stage : {"mining", "tokenizing", "train", "eval"}) {
+    ASSERT_TRUE(last.count(stage)) << stage << " reported nothing in:\n" << out.output;
+    EXPECT_EQ(last[stage]["event"], "done") << stage;
+    EXPECT_EQ(last[stage]["done"], last[stage]["total"]) << stage;
+  }
+  EXPECT_EQ(last["train"]["unit"], "steps");
+  EXPECT_TRUE(last["train"]["loss"].is_number());
+  RunResult quiet = RunTune(absl::StrFormat("--progress none train --data %s --out %s --config %s --base %s --set train.steps=4",
+                                            data, (tmp_ / "run2").string(), config, base_));
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.output;
+  EXPECT_EQ(quiet.output.find("step 4/4"), std::string::npos) << quiet.output;
+  EXPECT_EQ(RunTune("--progress loud doctor").exit_code, 2);
 }
 
 TEST_F(EvalEndToEnd, UnusableInputsExitNonZeroNamingTheProblem) {
