@@ -408,4 +408,31 @@ std::vector<NamedLinear> Transformer::Linears() {
   return out;
 }
 
+std::vector<std::pair<std::string, at::Tensor*>> Transformer::DenseParameters() {
+  std::vector<std::pair<std::string, at::Tensor*>> out;
+  auto add = [&out](const std::string& name, at::Tensor& t) {
+    if (t.defined()) out.emplace_back(name, &t);
+  };
+  auto add_norm = [&add](const std::string& name, Norm& n) {
+    add(name + ".weight", n.weight);
+    add(name + ".bias", n.bias);
+  };
+  add("model.embed_tokens.weight", embed_);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerNames n = NamesOf(config_, static_cast<int64_t>(i));
+    Layer& l = layers_[i];
+    add_norm(n.attn_norm, l.attn_norm);
+    add_norm(n.mlp_norm, l.mlp_norm);
+    add_norm(n.q_norm, l.q_norm);
+    add_norm(n.k_norm, l.k_norm);
+  }
+  for (const NamedLinear& nl : Linears()) {
+    add(nl.name + ".weight", nl.linear->weight);
+    add(nl.name + ".bias", nl.linear->bias);
+  }
+  add_norm("model.norm", final_norm_);
+  if (!config_.tie_word_embeddings) add("lm_head.weight", lm_head_);
+  return out;
+}
+
 }  // namespace tune::model

@@ -123,6 +123,10 @@ class Transformer {
   c10::Device device() const { return embed_.device(); }
   // Every projection, by Hugging Face module name (attention, then MLP, layer by layer).
   std::vector<NamedLinear> Linears();
+  // Every dense tensor of the model by its Hugging Face name (embeddings, norms, projection
+  // weights and biases, lm_head unless tied), for full-parameter training and saving; NF4
+  // weights are not dense and not listed.
+  std::vector<std::pair<std::string, at::Tensor*>> DenseParameters();
 
   // One transformer layer; public for the checkpointing autograd function.
   // rope: cos and sin (B or 1, T, head_dim); masked: (B or 1, 1, T, S) true where a query

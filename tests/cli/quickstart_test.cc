@@ -29,7 +29,7 @@ TEST(QuickstartTest, TheLoopProducesEveryArtefactAndAnHttpCompletion) {
   TempDir tmp;
   const std::filesystem::path work = tmp / "run";
   const std::string cmd = absl::StrFormat(
-      "TUNE_BIN=%s/cli/tune TUNE_WORK_DIR=%s TUNE_QUICKSTART_STEPS=20 TUNE_FIXTURE=%s %s 2>&1", TUNE_BINARY_DIR,
+      "TUNE_BIN=%s/cli/tune TUNE_WORK_DIR=%s TUNE_QUICKSTART_STEPS=20 TUNE_QUICKSTART_PRETRAIN_STEPS=10 TUNE_FIXTURE=%s %s 2>&1", TUNE_BINARY_DIR,
       work.string(), FixturePath("tiny-llama").string(), SourcePath("scripts/quickstart.sh").string());
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
@@ -40,16 +40,18 @@ TEST(QuickstartTest, TheLoopProducesEveryArtefactAndAnHttpCompletion) {
 
   // Each stage said what it did, in order.
   size_t at = 0;
-  for (const char* stage : {"== tune ingest", "== tune train", "== tune eval", "== tune export", "== tune serve",
+  for (const char* stage : {"== tune debug pretrain", "== tune ingest", "== tune train", "== tune eval", "== tune export", "== tune serve",
                             "POST http://127.0.0.1:", "completion: \"", "== done"}) {
     const size_t found = out.find(stage, at);
     ASSERT_NE(found, std::string::npos) << stage << " missing or out of order in:\n" << out;
     at = found;
   }
-  EXPECT_THAT(out, HasSubstr("tiny random model"));
+  EXPECT_THAT(out, HasSubstr("This is a tiny model"));
+  EXPECT_THAT(out, HasSubstr("pretrained 10 steps"));
   EXPECT_THAT(out, HasSubstr("trained 20 steps"));
 
-  EXPECT_TRUE(std::filesystem::exists(work / "base/model.safetensors"));
+  EXPECT_TRUE(std::filesystem::exists(work / "base/model.safetensors")) << "the pretrained tiny base";
+  EXPECT_TRUE(std::filesystem::exists(work / "generic-cpp/.git")) << "the generic corpus";
   EXPECT_TRUE(json::parse(Read(work / "dataset/manifest.json"), nullptr, false).is_object());
   EXPECT_THAT(Read(work / "dataset/heldout.jsonl"), HasSubstr("\"tune-heldout\""));
   EXPECT_TRUE(std::filesystem::exists(work / "adapter/adapter_model.safetensors"));
