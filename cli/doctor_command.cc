@@ -18,6 +18,7 @@ namespace {
 struct DoctorFlags {
   std::string repo = ".", work = ".", out = "tune.toml";
   bool force = false;
+  bool memory_table = false;
 };
 
 doctor::Environment Environment() {
@@ -33,6 +34,10 @@ doctor::Environment Environment() {
 }
 
 absl::Status RunDoctorCommand(const DoctorFlags& f) {
+  if (f.memory_table) {
+    std::fputs(doctor::FormatMemoryTable().c_str(), stdout);
+    return absl::OkStatus();
+  }
   const doctor::DoctorReport report = doctor::RunDoctor(Environment(), f.repo, f.work);
   std::fputs(doctor::FormatDoctor(report).c_str(), stdout);
   if (report.failed()) return absl::FailedPreconditionError("a check failed (marked fail above)");
@@ -60,6 +65,8 @@ void RegisterDoctorCommands(CLI::App& app, absl::Status& result) {
                 "and quantization that fit; print the commands");
   doctor->add_option("--repo", f->repo, "the repository to check")->capture_default_str();
   doctor->add_option("--work", f->work, "where datasets and runs will be written (disk check)")->capture_default_str();
+  doctor->add_flag("--memory-table", f->memory_table,
+                   "print the memory planner's QLoRA estimates for every Qwen2.5-Coder size and exit");
   doctor->callback([f, &result] { result = RunDoctorCommand(*f); });
 
   CLI::App* init = app.add_subcommand("init", "write a commented tune.toml for the repository, as tune doctor recommends");

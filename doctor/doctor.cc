@@ -129,6 +129,22 @@ std::string FormatDoctor(const DoctorReport& r) {
   return out;
 }
 
+std::string FormatMemoryTable() {
+  std::string out =
+      "| model | QLoRA r16, 1k tokens | 2k tokens | 4k tokens | GGUF Q8_0 | GGUF Q4_K_M |\n"
+      "| --- | --- | --- | --- | --- | --- |\n";
+  for (const ModelShape& m : QwenCoderShapes()) {
+    absl::StrAppendFormat(&out, "| %s |", m.name);
+    for (int64_t seq : {1024, 2048, 4096}) {
+      TrainShape t;
+      t.seq_len = seq;
+      absl::StrAppendFormat(&out, " %.1f GiB |", EstimateQLoRA(m, t).total_gb());
+    }
+    absl::StrAppendFormat(&out, " %.1f GiB | %.1f GiB |\n", ServedSizeGb(m, "Q8_0"), ServedSizeGb(m, "Q4_K_M"));
+  }
+  return out;
+}
+
 absl::Status WriteTuneToml(const DoctorReport& r, const std::filesystem::path& repo, const std::filesystem::path& file,
                            bool overwrite) {
   if (!overwrite && std::filesystem::exists(file)) {

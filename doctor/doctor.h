@@ -53,6 +53,10 @@ DoctorReport RunDoctor(const Environment& env, const std::filesystem::path& repo
 
 std::string FormatDoctor(const DoctorReport& report);
 
+// The planner's estimates for every Qwen2.5-Coder size at 1k, 2k and 4k tokens (rank 16, batch 1),
+// with the served GGUF sizes: `tune doctor --memory-table`, README's memory table.
+std::string FormatMemoryTable();
+
 // `tune init`: a commented tune.toml for the repository, from the report. AlreadyExists unless
 // overwrite; the file is written atomically.
 absl::Status WriteTuneToml(const DoctorReport& report, const std::filesystem::path& repo,

@@ -2,16 +2,13 @@
 // artefact it promises exists and is what it claims, down to the HTTP completion.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
+#include "tests/support/run_tune.h"
 #include "tests/support/temp_dir.h"
 
 namespace tune {
@@ -29,14 +26,11 @@ TEST(QuickstartTest, TheLoopProducesEveryArtefactAndAnHttpCompletion) {
   TempDir tmp;
   const std::filesystem::path work = tmp / "run";
   const std::string cmd = absl::StrFormat(
-      "TUNE_BIN=%s/cli/tune TUNE_WORK_DIR=%s TUNE_QUICKSTART_STEPS=20 TUNE_QUICKSTART_PRETRAIN_STEPS=10 TUNE_FIXTURE=%s %s 2>&1", TUNE_BINARY_DIR,
+      "TUNE_BIN=%s/cli/tune TUNE_WORK_DIR=%s TUNE_QUICKSTART_STEPS=20 TUNE_QUICKSTART_PRETRAIN_STEPS=10 TUNE_FIXTURE=%s %s", TUNE_BINARY_DIR,
       work.string(), FixturePath("tiny-llama").string(), SourcePath("scripts/quickstart.sh").string());
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  const tune::testing::RunResult run = tune::testing::RunShell(cmd);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string& out = run.output;
 
   // Each stage said what it did, in order.
   size_t at = 0;

@@ -74,6 +74,12 @@ Environment CpuOnly() {
   return env;
 }
 
+TEST(MemoryPlanTest, TableHasEverySizeAndLength) {
+  const std::string table = FormatMemoryTable();
+  for (const ModelShape& s : QwenCoderShapes()) EXPECT_THAT(table, HasSubstr("| " + s.name + " |"));
+  EXPECT_THAT(table, HasSubstr("4k tokens"));
+}
+
 TEST(DoctorTest, CpuMachineGetsTheTinyLoopAndRepositoryLanguages) {
   TempDir tmp;
   TestRepo repo(tmp / "repo");

@@ -36,11 +36,7 @@ using tune::testing::TestRepo;
 class EvalEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = (tmp_ / "base").string();
-    RunResult r = RunTune(absl::StrFormat("debug tiny-base --out %s --fixture %s --tokenizer %s", base_,
-                                          FixturePath("tiny-llama").string(),
-                                          SourcePath("configs/tokenizer/tiny-fim.model").string()));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    base_ = tune::testing::MakeTinyBase(tmp_ / "base");
   }
 
   // ingest + train; returns the dataset directory (the adapter is beside it).

@@ -44,11 +44,7 @@ json State(const std::filesystem::path& dir) {
 class RetrainEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = (tmp_ / "base").string();
-    RunResult r = RunTune(absl::StrFormat("debug tiny-base --out %s --fixture %s --tokenizer %s", base_,
-                                          FixturePath("tiny-llama").string(),
-                                          SourcePath("configs/tokenizer/tiny-fim.model").string()));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    base_ = tune::testing::MakeTinyBase(tmp_ / "base");
     repo_ = std::make_unique<TestRepo>(tmp_ / "repo");
     dir_ = tmp_ / "retrain";
   }
