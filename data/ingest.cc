@@ -314,19 +314,42 @@ std::string Summary(const json& r) {
   return out;
 }
 
-}  // namespace
 
-absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
-  if (options.out.empty()) {
-    return absl::InvalidArgumentError("no output directory; hint: pass --out DIR");
-  }
+// "dir/sub" for "dir/sub/file.cc", "" for a file at the root.
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+// What one ingest run carries from phase to phase (RunIngest below is the recipe).
+struct IngestRun {
+  explicit IngestRun(const IngestOptions& o) : options(o), cache(""), next_cache("") {}
+  const IngestOptions& options;
+  fs::path out;
+  std::unique_ptr<RepoReader> repo;
+  std::string commit, repo_abs, repo_name, fingerprint;
+  std::vector<Entry> entries;  // path order; the rev's version of a path before older ones
+  BlobCache cache;              // the previous run's per-blob results
+  BlobCache next_cache;         // this run's
+  SplitRecord previous_split;
+  json incremental = {{"previous_commit", nullptr}};
+  std::set<std::string> after_cutoff;  // paths changed after ingest.eval_after_commit
+  int threads = 1;
+  std::vector<size_t> to_read;  // entries whose blobs are mined
+  std::vector<size_t> kept;     // entries that become samples
+  Stats stats;
+  SplitRecord split;
+  std::map<std::string, std::vector<size_t>> training_dirs;  // directory -> its training entries
+};
+
+absl::StatusOr<fs::path> CheckOutput(const IngestOptions& options) {
+  if (options.out.empty()) return absl::InvalidArgumentError("no output directory; hint: pass --out DIR");
   if (options.tokenizer.empty()) {
     return absl::InvalidArgumentError(
         "no tokenizer; hint: set ingest.tokenizer in the config or pass --tokenizer PATH");
   }
   const fs::path out = fs::absolute(options.out).lexically_normal();
-  if (fs::exists(out) && !fs::exists(out / "manifest.json") &&
-      !(fs::is_directory(out) && fs::is_empty(out))) {
+  if (fs::exists(out) && !fs::exists(out / "manifest.json") && !(fs::is_directory(out) && fs::is_empty(out))) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "'%s' exists and is not a tune dataset; hint: pass a new --out directory", out.string()));
   }
@@ -336,373 +359,414 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
         "tokenizer.model or model directory",
         options.tokenizer.string()));
   }
-  // Loading a large tokenizer.json takes about a second on one core: it overlaps with the git
-  // walk and the mining, and is joined before anything is written.
-  std::future<absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>>> tok_future = std::async(
-      std::launch::async, [&options] { return tokenizer::Tokenizer::Load(options.tokenizer); });
+  return out;
+}
 
-  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<RepoReader> repo, RepoReader::Open(options.repo));
-  TUNE_ASSIGN_OR_RETURN(std::string commit, repo->ResolveCommit(options.rev));
-  const std::string repo_abs = fs::absolute(options.repo).lexically_normal().string();
-  std::string repo_name = options.repo_name;
-  if (repo_name.empty()) {
-    fs::path p = fs::path(repo_abs);
-    repo_name = (p.has_filename() ? p.filename() : p.parent_path().filename()).string();
+absl::Status OpenRepository(IngestRun& run) {
+  TUNE_ASSIGN_OR_RETURN(run.repo, RepoReader::Open(run.options.repo));
+  TUNE_ASSIGN_OR_RETURN(run.commit, run.repo->ResolveCommit(run.options.rev));
+  run.repo_abs = fs::absolute(run.options.repo).lexically_normal().string();
+  run.repo_name = run.options.repo_name;
+  if (run.repo_name.empty()) {
+    fs::path p = fs::path(run.repo_abs);
+    run.repo_name = (p.has_filename() ? p.filename() : p.parent_path().filename()).string();
     // A bare repository "name.git" is called "name".
-    if (repo_name.size() > 4 && repo_name.ends_with(".git")) repo_name.resize(repo_name.size() - 4);
+    if (run.repo_name.size() > 4 && run.repo_name.ends_with(".git")) run.repo_name.resize(run.repo_name.size() - 4);
   }
+  return absl::OkStatus();
+}
 
-  // Files: the tree of `rev`, plus older blobs of the same paths in history mode.
-  TUNE_ASSIGN_OR_RETURN(std::vector<TreeFile> tree, repo->ListFiles(commit));
-  std::vector<Entry> entries;
+// The tree of `rev`, plus older blobs of the same paths in history mode, in path order.
+absl::Status ListEntries(IngestRun& run) {
+  const IngestOptions& o = run.options;
+  TUNE_ASSIGN_OR_RETURN(std::vector<TreeFile> tree, run.repo->ListFiles(run.commit));
   std::set<std::pair<std::string, std::string>> seen_versions;
   for (TreeFile& f : tree) {
     seen_versions.emplace(f.path, f.blob_id);
-    entries.emplace_back(std::move(f)).at_rev = true;
+    run.entries.emplace_back(std::move(f)).at_rev = true;
   }
-  if (options.history_commits > 0 || !options.history_since.empty()) {
+  if (o.history_commits > 0 || !o.history_since.empty()) {
     int64_t since = 0;
-    if (!options.history_since.empty()) {
-      TUNE_ASSIGN_OR_RETURN(since, ParseDate(options.history_since));
+    if (!o.history_since.empty()) {
+      TUNE_ASSIGN_OR_RETURN(since, ParseDate(o.history_since));
     }
-    TUNE_ASSIGN_OR_RETURN(std::vector<std::string> commits,
-                          repo->RecentCommits(commit, options.history_commits, since));
+    TUNE_ASSIGN_OR_RETURN(std::vector<std::string> commits, run.repo->RecentCommits(run.commit, o.history_commits, since));
     for (size_t c = 1; c < commits.size(); ++c) {
-      TUNE_ASSIGN_OR_RETURN(std::vector<TreeFile> old, repo->ListFiles(commits[c]));
+      TUNE_ASSIGN_OR_RETURN(std::vector<TreeFile> old, run.repo->ListFiles(commits[c]));
       for (TreeFile& f : old) {
-        if (seen_versions.emplace(f.path, f.blob_id).second) entries.emplace_back(std::move(f));
+        if (seen_versions.emplace(f.path, f.blob_id).second) run.entries.emplace_back(std::move(f));
       }
     }
   }
-  // Path order (stable: the rev's version of a path comes before its older versions).
-  std::stable_sort(entries.begin(), entries.end(),
+  std::stable_sort(run.entries.begin(), run.entries.end(),
                    [](const Entry& a, const Entry& b) { return a.file.path < b.file.path; });
+  return absl::OkStatus();
+}
 
-  // Previous dataset: split and cache; the report says what was reused.
-  const std::string fingerprint = CacheFingerprint(options);
-  BlobCache cache(fingerprint);
-  SplitRecord previous_split;
-  json incremental = {{"previous_commit", nullptr}};
-  if (options.incremental && fs::exists(out / "manifest.json")) {
-    auto prev = ReadManifest(out);
+// The previous dataset's split and blob cache; the report says what was reused.
+absl::Status LoadPrevious(IngestRun& run) {
+  const IngestOptions& o = run.options;
+  run.fingerprint = CacheFingerprint(o);
+  run.cache = BlobCache(run.fingerprint);
+  run.next_cache = BlobCache(run.fingerprint);
+  if (o.incremental && fs::exists(run.out / "manifest.json")) {
+    auto prev = ReadManifest(run.out);
     if (prev.ok()) {
-      incremental["previous_commit"] = prev->commit;
-      if (prev->repo == repo_abs) {
-        auto changed = repo->ChangedPaths(prev->commit, commit);
-        if (changed.ok()) incremental["changed_paths"] = changed->size();
+      run.incremental["previous_commit"] = prev->commit;
+      if (prev->repo == run.repo_abs) {
+        auto changed = run.repo->ChangedPaths(prev->commit, run.commit);
+        if (changed.ok()) run.incremental["changed_paths"] = changed->size();
       }
-      if (auto split = ReadSplit(out); split.ok()) previous_split = *std::move(split);
-      auto loaded = BlobCache::Load(out / "blob_cache.bin", fingerprint);
+      if (auto split = ReadSplit(run.out); split.ok()) run.previous_split = *std::move(split);
+      auto loaded = BlobCache::Load(run.out / "blob_cache.bin", run.fingerprint);
       if (loaded.ok()) {
-        cache = *std::move(loaded);
+        run.cache = *std::move(loaded);
       } else {
-        incremental["cache_discarded"] = std::string(loaded.status().message());
+        run.incremental["cache_discarded"] = std::string(loaded.status().message());
       }
     } else {
-      incremental["previous_unreadable"] = std::string(prev.status().message());
+      run.incremental["previous_unreadable"] = std::string(prev.status().message());
     }
   }
-  std::set<std::string> after_cutoff;
-  if (!options.eval_after_commit.empty()) {
-    TUNE_ASSIGN_OR_RETURN(std::string cutoff, repo->ResolveCommit(options.eval_after_commit));
-    TUNE_ASSIGN_OR_RETURN(std::vector<std::string> changed, repo->ChangedPaths(cutoff, commit));
-    after_cutoff.insert(changed.begin(), changed.end());
+  if (!o.eval_after_commit.empty()) {
+    TUNE_ASSIGN_OR_RETURN(std::string cutoff, run.repo->ResolveCommit(o.eval_after_commit));
+    TUNE_ASSIGN_OR_RETURN(std::vector<std::string> changed, run.repo->ChangedPaths(cutoff, run.commit));
+    run.after_cutoff.insert(changed.begin(), changed.end());
   }
+  return absl::OkStatus();
+}
 
-  // Path rules, then per blob (in parallel): content filters, secrets, MinHash.
-  auto mine_start = std::chrono::steady_clock::now();
-  std::vector<size_t> to_read;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    Entry& e = entries[i];
-    e.reason = CheckPath(options.filters, e.file.path, e.file.attr_generated, e.file.attr_vendored);
-    if (e.reason == DropReason::kKept &&
-        e.file.size > static_cast<uint64_t>(options.filters.max_file_bytes)) {
+// Path rules: what is dropped by name or size, and which blobs are read.
+void CheckPaths(IngestRun& run) {
+  for (size_t i = 0; i < run.entries.size(); ++i) {
+    Entry& e = run.entries[i];
+    e.reason = CheckPath(run.options.filters, e.file.path, e.file.attr_generated, e.file.attr_vendored);
+    if (e.reason == DropReason::kKept && e.file.size > static_cast<uint64_t>(run.options.filters.max_file_bytes)) {
       e.reason = DropReason::kOverSize;
     }
     e.language = std::string(DetectLanguage(e.file.path, "").name);
-    if (e.reason == DropReason::kKept) to_read.push_back(i);
+    if (e.reason == DropReason::kKept) run.to_read.push_back(i);
   }
-  int threads = static_cast<int>(
-      options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::unique_ptr<RepoReader>> readers(static_cast<size_t>(threads));
-  readers[0] = std::move(repo);
-  for (size_t t = 1; t < readers.size(); ++t) {
-    TUNE_ASSIGN_OR_RETURN(readers[t], RepoReader::Open(options.repo));
-  }
-  std::vector<absl::Status> errors(to_read.size());
-  {
-    Progress progress("mining", to_read.size(), options.progress);
-    internal::ParallelFor(to_read.size(), threads, [&](size_t worker, size_t k) {
-      Entry& e = entries[to_read[k]];
-      // A cached drop needs no read at all; a cached keep still needs the text.
-      const BlobRecord* hit = cache.Find(e.file.blob_id, e.file.path);
-      if (hit != nullptr && hit->reason != DropReason::kKept) {
-        e.cache_hit = true;
-        e.reason = hit->reason;
-        e.language = hit->language;
-        progress.Add(1, e.file.size);
-        return;
-      }
-      // A file whose name gives no language (e.language is still the guess from the name) can
-      // still be code by its shebang: look at its first bytes before inflating all of it.
-      if (hit == nullptr && e.language.empty()) {
-        auto head = readers[worker]->ReadBlobHead(e.file.blob_id, kLanguageHeadBytes);
-        if (!head.ok()) {
-          errors[k] = core::Annotate(head.status(), absl::StrFormat("reading '%s'", e.file.path));
-          return;
-        }
-        if (!DetectLanguage(e.file.path, *head).known()) {
-          e.reason = DropReason::kUnsupportedLanguage;
-          progress.Add(1, e.file.size);
-          return;
-        }
-      }
-      auto blob = readers[worker]->ReadBlob(e.file.blob_id);
-      if (!blob.ok()) {
-        errors[k] = core::Annotate(blob.status(), absl::StrFormat("reading '%s'", e.file.path));
-        return;
-      }
-      const std::string& raw = *blob;
-      if (hit != nullptr && (hit->redactions.empty() || hit->redactions.back().end <= raw.size())) {
-        e.cache_hit = true;
-        e.reason = hit->reason;
-        e.language = hit->language;
-        e.redactions = hit->redactions;
-        e.signature = hit->signature;
-      } else {
-        Language lang =
-            DetectLanguage(e.file.path, std::string_view(raw).substr(0, kLanguageHeadBytes));
-        e.language = std::string(lang.name);
-        e.reason = CheckContent(options.filters, lang, raw);
-        if (e.reason == DropReason::kKept) e.redactions = FindSecrets(raw);
-      }
-      if (e.reason == DropReason::kKept) {
-        e.text = ApplyRedactions(raw, e.redactions);
-        if (!e.cache_hit && options.near_dedup)
-          e.signature = ComputeMinHash(options.minhash, e.text);
-      }
-      progress.Add(1, raw.size());
-    });
-  }
-  for (const absl::Status& st : errors) TUNE_RETURN_IF_ERROR(st);
-  readers.clear();
+}
 
-  // Cache of this run's blobs (vanished ones are dropped), exact and near dedup in path order.
-  BlobCache next_cache(fingerprint);
-  Stats stats;
+// One blob: cached result, or content filters, secrets and MinHash. Returns the bytes read.
+absl::StatusOr<uint64_t> MineBlob(const IngestOptions& o, const BlobCache& cache, RepoReader& reader, Entry& e) {
+  // A cached drop needs no read at all; a cached keep still needs the text.
+  const BlobRecord* hit = cache.Find(e.file.blob_id, e.file.path);
+  if (hit != nullptr && hit->reason != DropReason::kKept) {
+    e.cache_hit = true;
+    e.reason = hit->reason;
+    e.language = hit->language;
+    return e.file.size;
+  }
+  // A file whose name gives no language (e.language is still the guess from the name) can still
+  // be code by its shebang: look at its first bytes before inflating all of it.
+  if (hit == nullptr && e.language.empty()) {
+    absl::StatusOr<std::string> head = reader.ReadBlobHead(e.file.blob_id, kLanguageHeadBytes);
+    if (!head.ok()) return core::Annotate(head.status(), absl::StrFormat("reading '%s'", e.file.path));
+    if (!DetectLanguage(e.file.path, *head).known()) {
+      e.reason = DropReason::kUnsupportedLanguage;
+      return e.file.size;
+    }
+  }
+  absl::StatusOr<std::string> blob = reader.ReadBlob(e.file.blob_id);
+  if (!blob.ok()) return core::Annotate(blob.status(), absl::StrFormat("reading '%s'", e.file.path));
+  const std::string& raw = *blob;
+  if (hit != nullptr && (hit->redactions.empty() || hit->redactions.back().end <= raw.size())) {
+    e.cache_hit = true;
+    e.reason = hit->reason;
+    e.language = hit->language;
+    e.redactions = hit->redactions;
+    e.signature = hit->signature;
+  } else {
+    Language lang = DetectLanguage(e.file.path, std::string_view(raw).substr(0, kLanguageHeadBytes));
+    e.language = std::string(lang.name);
+    e.reason = CheckContent(o.filters, lang, raw);
+    if (e.reason == DropReason::kKept) e.redactions = FindSecrets(raw);
+  }
+  if (e.reason == DropReason::kKept) {
+    e.text = ApplyRedactions(raw, e.redactions);
+    if (!e.cache_hit && o.near_dedup) e.signature = ComputeMinHash(o.minhash, e.text);
+  }
+  return raw.size();
+}
+
+// Every blob to read, on run.threads readers (libgit2 repositories are not shared across threads).
+absl::Status MineBlobs(IngestRun& run) {
+  std::vector<std::unique_ptr<RepoReader>> readers(static_cast<size_t>(run.threads));
+  readers[0] = std::move(run.repo);
+  for (size_t t = 1; t < readers.size(); ++t) {
+    TUNE_ASSIGN_OR_RETURN(readers[t], RepoReader::Open(run.options.repo));
+  }
+  std::vector<absl::Status> errors(run.to_read.size());
+  Progress progress("mining", run.to_read.size(), run.options.progress);
+  internal::ParallelFor(run.to_read.size(), run.threads, [&](size_t worker, size_t k) {
+    absl::StatusOr<uint64_t> bytes = MineBlob(run.options, run.cache, *readers[worker], run.entries[run.to_read[k]]);
+    if (!bytes.ok()) {
+      errors[k] = bytes.status();
+      return;
+    }
+    progress.Add(1, *bytes);
+  });
+  progress.Finish();
+  for (const absl::Status& st : errors) TUNE_RETURN_IF_ERROR(st);
+  return absl::OkStatus();
+}
+
+// This run's cache (vanished blobs are dropped), then exact and near dedup in path order.
+void Dedup(IngestRun& run) {
   std::set<std::string> kept_blobs;
-  LshIndex lsh(options.minhash);
-  for (size_t k = 0; k < to_read.size(); ++k) {
-    Entry& e = entries[to_read[k]];
-    (e.cache_hit ? stats.cache_hits : stats.cache_misses)++;
-    next_cache.Put(e.file.blob_id, e.file.path, {e.reason, e.language, e.redactions, e.signature});
+  LshIndex lsh(run.options.minhash);
+  for (size_t k = 0; k < run.to_read.size(); ++k) {
+    Entry& e = run.entries[run.to_read[k]];
+    (e.cache_hit ? run.stats.cache_hits : run.stats.cache_misses)++;
+    run.next_cache.Put(e.file.blob_id, e.file.path, {e.reason, e.language, e.redactions, e.signature});
     if (e.reason != DropReason::kKept) continue;
     if (!kept_blobs.insert(e.file.blob_id).second) {
       e.reason = DropReason::kExactDuplicate;
-    } else if (options.near_dedup && lsh.FindOrInsert(static_cast<uint32_t>(k), e.signature)) {
+    } else if (run.options.near_dedup && lsh.FindOrInsert(static_cast<uint32_t>(k), e.signature)) {
       e.reason = DropReason::kNearDuplicate;
     }
   }
+}
 
-  // Whole-file split. The greedy pass above pairs files at Jaccard 0.7 only about half the time
-  // (1 - (1 - 0.7^10)^25); a held-out file must never have a near-copy in training, so every
-  // held-out file is checked again against all training files through a far more sensitive
-  // banding (5 rows: a pair at 0.7 becomes a candidate with probability > 0.9999) and dropped
-  // on a hit.
-  for (Entry& e : entries) {
+// Whole-file split. The greedy pass in Dedup pairs files at Jaccard 0.7 only about half the time
+// (1 - (1 - 0.7^10)^25); a held-out file must never have a near-copy in training, so every
+// held-out file is checked again against all training files through a far more sensitive
+// banding (5 rows: a pair at 0.7 becomes a candidate with probability > 0.9999) and dropped on
+// a hit.
+void SplitHeldOut(IngestRun& run) {
+  const IngestOptions& o = run.options;
+  for (Entry& e : run.entries) {
     if (e.reason != DropReason::kKept) continue;
-    e.held_out = HeldOutByHash(e.file.path, options.eval_fraction,
-                               static_cast<uint64_t>(options.split_seed)) ||
-                 previous_split.held_out.count(e.file.path) > 0 ||
-                 after_cutoff.count(e.file.path) > 0;
+    e.held_out = HeldOutByHash(e.file.path, o.eval_fraction, static_cast<uint64_t>(o.split_seed)) ||
+                 run.previous_split.held_out.count(e.file.path) > 0 || run.after_cutoff.count(e.file.path) > 0;
   }
-  uint64_t eval_near_train = 0;
-  if (options.near_dedup) {
-    MinHashOptions sensitive = options.minhash;
-    sensitive.rows = std::min(kEvalCheckRows, options.minhash.permutations);
-    sensitive.bands = options.minhash.permutations / sensitive.rows;
-    // Held-out files are few: they are indexed, and every training file probes the index.
-    LshIndex held_out_index(sensitive);
-    for (size_t i = 0; i < entries.size(); ++i) {
-      const Entry& e = entries[i];
-      if (e.reason == DropReason::kKept && e.held_out)
-        held_out_index.Insert(static_cast<uint32_t>(i), e.signature);
-    }
-    std::vector<size_t> near_train;
-    for (const Entry& e : entries) {
-      if (e.reason != DropReason::kKept || e.held_out) continue;
-      // Every held-out near-copy of this training file, not just the first.
-      while (std::optional<uint32_t> hit = held_out_index.Find(e.signature)) {
-        near_train.push_back(*hit);
-        held_out_index.Remove(*hit);
-      }
-    }
-    for (size_t i : near_train) {
-      entries[i].reason = DropReason::kNearDuplicate;
-      ++eval_near_train;
+  if (!o.near_dedup) return;
+  MinHashOptions sensitive = o.minhash;
+  sensitive.rows = std::min(kEvalCheckRows, o.minhash.permutations);
+  sensitive.bands = o.minhash.permutations / sensitive.rows;
+  // Held-out files are few: they are indexed, and every training file probes the index.
+  LshIndex held_out_index(sensitive);
+  for (size_t i = 0; i < run.entries.size(); ++i) {
+    const Entry& e = run.entries[i];
+    if (e.reason == DropReason::kKept && e.held_out) held_out_index.Insert(static_cast<uint32_t>(i), e.signature);
+  }
+  std::vector<size_t> near_train;
+  for (const Entry& e : run.entries) {
+    if (e.reason != DropReason::kKept || e.held_out) continue;
+    // Every held-out near-copy of this training file, not just the first.
+    while (std::optional<uint32_t> hit = held_out_index.Find(e.signature)) {
+      near_train.push_back(*hit);
+      held_out_index.Remove(*hit);
     }
   }
+  for (size_t i : near_train) {
+    run.entries[i].reason = DropReason::kNearDuplicate;
+    ++run.stats.eval_near_train;
+  }
+}
 
-  // Stats.
-  stats.eval_near_train = eval_near_train;
-  SplitRecord split{options.eval_fraction, options.split_seed, options.eval_after_commit, {}};
-  std::vector<size_t> kept;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    Entry& e = entries[i];
-    std::string lang = e.language.empty() ? "unknown" : e.language;
-    LanguageStats& ls = stats.languages[lang];
+// Counts per language and reason; the kept entries; the split record; the training directories.
+void Tally(IngestRun& run) {
+  const IngestOptions& o = run.options;
+  run.split = SplitRecord{o.eval_fraction, o.split_seed, o.eval_after_commit, {}};
+  for (size_t i = 0; i < run.entries.size(); ++i) {
+    Entry& e = run.entries[i];
+    LanguageStats& ls = run.stats.languages[e.language.empty() ? "unknown" : e.language];
     ++ls.seen;
-    ++stats.reasons[static_cast<size_t>(e.reason)];
+    ++run.stats.reasons[static_cast<size_t>(e.reason)];
     // Recorded even when dropped as a near-copy of training data: never train on it later.
-    if (e.held_out) split.held_out.insert(e.file.path);
+    if (e.held_out) run.split.held_out.insert(e.file.path);
     if (e.reason != DropReason::kKept) {
       ++ls.dropped[std::string(DropReasonName(e.reason))];
       e.text.clear();
       continue;
     }
     ++ls.kept;
-    stats.bytes_kept += e.text.size();
-    if (!e.redactions.empty()) ++stats.files_with_secrets;
-    for (const Redaction& r : e.redactions) ++stats.secrets[SecretRuleIds()[r.rule]];
-    kept.push_back(i);
+    run.stats.bytes_kept += e.text.size();
+    if (!e.redactions.empty()) ++run.stats.files_with_secrets;
+    for (const Redaction& r : e.redactions) ++run.stats.secrets[SecretRuleIds()[r.rule]];
+    run.kept.push_back(i);
+    // Repo context comes from training files only: held-out text must never reach a sample.
+    if (!e.held_out) run.training_dirs[DirectoryOf(e.file.path)].push_back(i);
   }
   // Held-out paths of the previous dataset stay held out even while absent from this tree.
-  split.held_out.insert(previous_split.held_out.begin(), previous_split.held_out.end());
+  run.split.held_out.insert(run.previous_split.held_out.begin(), run.previous_split.held_out.end());
+}
 
-  auto tok_or = tok_future.get();
-  if (!tok_or.ok()) return core::Annotate(tok_or.status(), "loading ingest.tokenizer");
-  const tokenizer::Tokenizer& tok = **tok_or;
-  if (options.fim.fim_rate > 0 && !tok.fim().available() && !options.allow_missing_fim_tokens) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "tokenizer '%s' has no FIM tokens but ingest.fim_rate is %g; hint: set ingest.fim_rate = 0 "
-        "or ingest.allow_missing_fim_tokens = true (plain samples, counted in the report)",
-        options.tokenizer.string(), options.fim.fim_rate));
+// Neighbours for repo context: training files of the same directory, nearest in path order first.
+// Read-only: samples are built on several threads.
+std::vector<Neighbour> NeighboursOf(const IngestRun& run, size_t i) {
+  auto dir = run.training_dirs.find(DirectoryOf(run.entries[i].file.path));
+  if (dir == run.training_dirs.end()) return {};
+  const std::vector<size_t>& same = dir->second;
+  std::vector<std::pair<size_t, size_t>> by_distance;  // (distance in the listing, entry)
+  const size_t pos = std::lower_bound(same.begin(), same.end(), i) - same.begin();
+  for (size_t k = 0; k < same.size(); ++k) {
+    if (same[k] != i) by_distance.emplace_back(k > pos ? k - pos : pos - k, same[k]);
   }
-  double mine_seconds = SecondsSince(mine_start);
-  auto sample_start = std::chrono::steady_clock::now();
-  TUNE_ASSIGN_OR_RETURN(StagingDir staging, StagingDir::Create(out));
-  auto vocab = static_cast<uint32_t>(tok.vocab_size());
-  SplitWriter train("train", staging.path(), vocab, options.shard_tokens);
-  SplitWriter eval("eval", staging.path(), vocab, options.shard_tokens);
+  std::sort(by_distance.begin(), by_distance.end());
+  std::vector<Neighbour> out;
+  for (size_t k = 0; k < by_distance.size() && k < kMaxNeighbours; ++k) {
+    const Entry& n = run.entries[by_distance[k].second];
+    out.push_back({n.file.path, n.text});
+  }
+  return out;
+}
 
-  // Neighbours for repo context: training files of the same directory (held-out text must never
-  // reach a training sample), nearest in path order first.
-  std::map<std::string, std::vector<size_t>> dirs;
-  for (size_t i : kept) {
-    if (entries[i].held_out) continue;
-    const std::string& p = entries[i].file.path;
-    size_t slash = p.rfind('/');
-    dirs[slash == std::string::npos ? "" : p.substr(0, slash)].push_back(i);
+void CountSample(Stats& stats, const std::string& language, const Sample& s) {
+  stats.languages[language].tokens += s.tokens.size();
+  switch (s.kind) {
+    case SampleKind::kPlain:
+      ++stats.samples_plain;
+      break;
+    case SampleKind::kPsm:
+      ++stats.samples_psm;
+      break;
+    case SampleKind::kSpm:
+      ++stats.samples_spm;
+      break;
   }
-  auto neighbours_of = [&](size_t i) {
-    const std::string& p = entries[i].file.path;
-    size_t slash = p.rfind('/');
-    // Read-only lookup: samples are built on several threads.
-    auto dir = dirs.find(slash == std::string::npos ? "" : p.substr(0, slash));
-    if (dir == dirs.end()) return std::vector<Neighbour>();
-    const std::vector<size_t>& same = dir->second;
-    std::vector<std::pair<size_t, size_t>> by_distance;  // (distance in the listing, entry)
-    size_t pos = std::lower_bound(same.begin(), same.end(), i) - same.begin();
-    for (size_t k = 0; k < same.size(); ++k) {
-      if (same[k] != i) by_distance.emplace_back(k > pos ? k - pos : pos - k, same[k]);
-    }
-    std::sort(by_distance.begin(), by_distance.end());
-    std::vector<Neighbour> out;
-    for (size_t k = 0; k < by_distance.size() && k < kMaxNeighbours; ++k) {
-      const Entry& n = entries[by_distance[k].second];
-      out.push_back({n.file.path, n.text});
-    }
-    return out;
+  if (s.kind != SampleKind::kPlain) {
+    ++(s.structured ? stats.fim_structured : stats.fim_random);
+    if (s.structured) ++stats.span_kinds[std::string(SpanKindName(s.span_kind))];
+  }
+  stats.repo_context += s.repo_context;
+  stats.fim_unavailable += s.fim_unavailable;
+}
+
+// One sample per kept file, built in parallel and written in path order to its split's shards.
+absl::Status WriteSamples(IngestRun& run, const tokenizer::Tokenizer& tok, SplitWriter& train, SplitWriter& eval) {
+  Progress progress("tokenizing", run.kept.size(), run.options.progress);
+  auto build = [&](size_t k) {
+    const Entry& e = run.entries[run.kept[k]];
+    const std::string key = e.file.path + "\n" + e.file.blob_id;
+    std::mt19937_64 rng(XXH64(key.data(), key.size(), static_cast<uint64_t>(run.options.seed)));
+    SampleInput input{e.file.path, e.text, e.language, run.repo_name, NeighboursOf(run, run.kept[k])};
+    Sample sample = BuildSample(tok, run.options.fim, input, rng);
+    progress.Add(1, e.text.size());
+    return sample;
   };
-
-  {
-    Progress progress("tokenizing", kept.size(), options.progress);
-    auto build = [&](size_t k) {
-      const Entry& e = entries[kept[k]];
-      std::string key = e.file.path + "\n" + e.file.blob_id;
-      std::mt19937_64 rng(XXH64(key.data(), key.size(), static_cast<uint64_t>(options.seed)));
-      SampleInput input{e.file.path, e.text, e.language, repo_name, neighbours_of(kept[k])};
-      Sample sample = BuildSample(tok, options.fim, input, rng);
-      progress.Add(1, e.text.size());
-      return sample;
-    };
-    auto write = [&](size_t k, Sample s) -> absl::Status {
-      const Entry& e = entries[kept[k]];
-      stats.languages[e.language].tokens += s.tokens.size();
-      switch (s.kind) {
-        case SampleKind::kPlain:
-          ++stats.samples_plain;
-          break;
-        case SampleKind::kPsm:
-          ++stats.samples_psm;
-          break;
-        case SampleKind::kSpm:
-          ++stats.samples_spm;
-          break;
-      }
-      if (s.kind != SampleKind::kPlain) {
-        ++(s.structured ? stats.fim_structured : stats.fim_random);
-        if (s.structured) ++stats.span_kinds[std::string(SpanKindName(s.span_kind))];
-      }
-      stats.repo_context += s.repo_context;
-      stats.fim_unavailable += s.fim_unavailable;
-      return (e.held_out ? eval : train).Add(s);
-    };
-    TUNE_RETURN_IF_ERROR(internal::OrderedParallelFor<Sample>(kept.size(), threads,
-                                                              kSampleWindow, build, write));
-  }
+  auto write = [&](size_t k, Sample s) -> absl::Status {
+    const Entry& e = run.entries[run.kept[k]];
+    CountSample(run.stats, e.language, s);
+    return (e.held_out ? eval : train).Add(s);
+  };
+  TUNE_RETURN_IF_ERROR(internal::OrderedParallelFor<Sample>(run.kept.size(), run.threads, kSampleWindow, build, write));
+  progress.Finish();
   TUNE_RETURN_IF_ERROR(train.Flush());
-  TUNE_RETURN_IF_ERROR(eval.Flush());
-  HeldOutSet held_out{commit, repo_name, {}};
-  for (size_t i : kept) {
-    const Entry& e = entries[i];
+  return eval.Flush();
+}
+
+// The held-out files at `rev` as text, with the repo context a sample of each gets.
+HeldOutSet HeldOutFiles(const IngestRun& run) {
+  HeldOutSet held_out{run.commit, run.repo_name, {}};
+  for (size_t i : run.kept) {
+    const Entry& e = run.entries[i];
     if (!e.held_out || !e.at_rev) continue;
     HeldOutFile f{e.file.path, e.language, e.text, {}};
-    for (const Neighbour& n : FitRepoContext(neighbours_of(i), options.fim.repo_context_bytes)) {
+    for (const Neighbour& n : FitRepoContext(NeighboursOf(run, i), run.options.fim.repo_context_bytes)) {
       f.context.push_back({std::string(n.path), std::string(n.text)});
     }
     held_out.files.push_back(std::move(f));
   }
-  double sample_seconds = SecondsSince(sample_start);
+  return held_out;
+}
 
-  DatasetManifest manifest;
-  manifest.repo = repo_abs;
-  manifest.rev = options.rev;
-  manifest.commit = commit;
-  manifest.repo_name = repo_name;
-  manifest.tokenizer_path = fs::absolute(options.tokenizer).lexically_normal().string();
-  manifest.tokenizer_fingerprint = tok.Fingerprint();
-  manifest.vocab_size = tok.vocab_size();
-  manifest.config_fingerprint = fingerprint;
-  manifest.config_json = ConfigJson(options).dump();
-  for (const SplitWriter* w : {&train, &eval}) {
+DatasetManifest MakeManifest(const IngestRun& run, const tokenizer::Tokenizer& tok,
+                             const std::vector<const SplitWriter*>& writers) {
+  DatasetManifest m;
+  m.repo = run.repo_abs;
+  m.rev = run.options.rev;
+  m.commit = run.commit;
+  m.repo_name = run.repo_name;
+  m.tokenizer_path = fs::absolute(run.options.tokenizer).lexically_normal().string();
+  m.tokenizer_fingerprint = tok.Fingerprint();
+  m.vocab_size = tok.vocab_size();
+  m.config_fingerprint = run.fingerprint;
+  m.config_json = ConfigJson(run.options).dump();
+  for (const SplitWriter* w : writers) {
     for (const ShardInfo& s : w->shards()) {
-      manifest.shards.push_back(s);
-      (s.split == "train" ? manifest.train_tokens : manifest.eval_tokens) += s.tokens;
-      (s.split == "train" ? manifest.train_documents : manifest.eval_documents) += s.documents;
+      m.shards.push_back(s);
+      (s.split == "train" ? m.train_tokens : m.eval_tokens) += s.tokens;
+      (s.split == "train" ? m.train_documents : m.eval_documents) += s.documents;
     }
   }
-  json report = ReportJson(options, commit, entries, stats, manifest, incremental);
+  return m;
+}
+
+// Every file of the dataset into the staging directory, the manifest last (a directory with a
+// manifest is a complete dataset), then the directory into place.
+absl::Status Publish(IngestRun& run, StagingDir& staging, const DatasetManifest& manifest, const json& report,
+                     const std::string& summary) {
+  const fs::path& dir = staging.path();
+  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "report.json", report.dump(2) + "\n"));
+  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "summary.txt", summary));
+  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "split.json", SplitToJson(run.split)));
+  TUNE_RETURN_IF_ERROR(WriteHeldOut(dir, HeldOutFiles(run)));
+  TUNE_RETURN_IF_ERROR(run.next_cache.Save(dir / "blob_cache.bin"));
+  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "manifest.json", ManifestToJson(manifest)));
+  return staging.Publish(run.out);
+}
+
+absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>> JoinTokenizer(
+    const IngestOptions& o, std::future<absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>>>& pending) {
+  auto tok = pending.get();
+  if (!tok.ok()) return core::Annotate(tok.status(), "loading ingest.tokenizer");
+  if (o.fim.fim_rate > 0 && !(*tok)->fim().available() && !o.allow_missing_fim_tokens) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "tokenizer '%s' has no FIM tokens but ingest.fim_rate is %g; hint: set ingest.fim_rate = 0 "
+        "or ingest.allow_missing_fim_tokens = true (plain samples, counted in the report)",
+        o.tokenizer.string(), o.fim.fim_rate));
+  }
+  return tok;
+}
+
+}  // namespace
+
+absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
+  IngestRun run(options);
+  TUNE_ASSIGN_OR_RETURN(run.out, CheckOutput(options));
+  // Loading a large tokenizer.json takes about a second on one core: it overlaps with the git
+  // walk and the mining, and is joined before anything is written.
+  std::future<absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>>> pending_tokenizer =
+      std::async(std::launch::async, [&options] { return tokenizer::Tokenizer::Load(options.tokenizer); });
+  run.threads = static_cast<int>(options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency()));
+
+  const auto mine_start = std::chrono::steady_clock::now();
+  TUNE_RETURN_IF_ERROR(OpenRepository(run));
+  TUNE_RETURN_IF_ERROR(ListEntries(run));
+  TUNE_RETURN_IF_ERROR(LoadPrevious(run));
+  CheckPaths(run);
+  TUNE_RETURN_IF_ERROR(MineBlobs(run));
+  Dedup(run);
+  SplitHeldOut(run);
+  Tally(run);
+  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> tok, JoinTokenizer(options, pending_tokenizer));
+  const double mine_seconds = SecondsSince(mine_start);
+
+  const auto sample_start = std::chrono::steady_clock::now();
+  TUNE_ASSIGN_OR_RETURN(StagingDir staging, StagingDir::Create(run.out));
+  const auto vocab = static_cast<uint32_t>(tok->vocab_size());
+  SplitWriter train("train", staging.path(), vocab, options.shard_tokens);
+  SplitWriter eval("eval", staging.path(), vocab, options.shard_tokens);
+  TUNE_RETURN_IF_ERROR(WriteSamples(run, *tok, train, eval));
+  const double sample_seconds = SecondsSince(sample_start);
+
+  const DatasetManifest manifest = MakeManifest(run, *tok, {&train, &eval});
+  const json report = ReportJson(options, run.commit, run.entries, run.stats, manifest, run.incremental);
   IngestResult result;
-  result.dataset = out;
-  result.commit = commit;
-  result.files_seen = entries.size();
-  result.files_kept = kept.size();
+  result.dataset = run.out;
+  result.commit = run.commit;
+  result.files_seen = run.entries.size();
+  result.files_kept = run.kept.size();
   result.train_tokens = manifest.train_tokens;
   result.eval_tokens = manifest.eval_tokens;
   result.summary = Summary(report);
   result.mine_seconds = mine_seconds;
   result.sample_seconds = sample_seconds;
-
-  const fs::path& dir = staging.path();
-  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "report.json", report.dump(2) + "\n"));
-  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "summary.txt", result.summary));
-  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "split.json", SplitToJson(split)));
-  TUNE_RETURN_IF_ERROR(WriteHeldOut(dir, held_out));
-  TUNE_RETURN_IF_ERROR(next_cache.Save(dir / "blob_cache.bin"));
-  // The manifest goes last: a directory with a manifest is a complete dataset.
-  TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "manifest.json", ManifestToJson(manifest)));
-  TUNE_RETURN_IF_ERROR(staging.Publish(out));
+  TUNE_RETURN_IF_ERROR(Publish(run, staging, manifest, report, result.summary));
   return result;
 }
 
