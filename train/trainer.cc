@@ -122,215 +122,270 @@ void PrintProgress(int64_t step, int64_t total, double loss, double lr, double t
   core::PrintProgress(u, final);
 }
 
-absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
+// Everything one training run holds between its phases (Train below is the recipe).
+struct Session {
+  at::Device device = at::kCPU;
+  at::ScalarType compute_dtype = at::kFloat;
+  std::unique_ptr<DataParallel> dp;
+  bool writer = false;  // rank 0 writes checkpoints, metrics and the adapter
+  std::optional<model::Transformer> model;
+  std::vector<std::pair<std::string, at::Tensor>> params;  // the adapters, by name
+  std::unique_ptr<AdamW> optimizer;
+  std::optional<Batcher> batcher;
+  std::optional<Batcher> eval;  // absent without an eval split or with eval_batches = 0
+  at::Generator rng;
+  std::string rng_name, fingerprint;
+  int64_t start_step = 0;
+  std::optional<MetricsLog> metrics;
+  TrainReport report;
+};
+
+// Device, processes, output directory, model with fresh adapters, optimizer, data, RNG.
+absl::Status SetUp(const TrainRequest& r, Session& s) {
   TUNE_ASSIGN_OR_RETURN(int local_rank, LocalRankFromEnvironment());
-  TUNE_ASSIGN_OR_RETURN(at::Device device, model::ResolveDevice(r.train.device, local_rank, "train.device"));
-  const at::ScalarType compute_dtype = model::ResolveComputeDType(r.train.compute_dtype, device);
-  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<DataParallel> dp, DataParallel::FromEnvironment(device));
-  const bool writer = dp->rank() == 0;
-  if (writer) {
+  TUNE_ASSIGN_OR_RETURN(s.device, model::ResolveDevice(r.train.device, local_rank, "train.device"));
+  s.compute_dtype = model::ResolveComputeDType(r.train.compute_dtype, s.device);
+  TUNE_ASSIGN_OR_RETURN(s.dp, DataParallel::FromEnvironment(s.device));
+  s.writer = s.dp->rank() == 0;
+  if (s.writer) {
     std::error_code ec;
     std::filesystem::create_directories(r.out, ec);
     if (ec) return core::ErrnoStatus(ec.value(), "create output directory", r.out);
     // What "auto" became, before the (possibly long) load.
-    std::fprintf(stderr, "training on %s, %s compute, %s adapters, %d process%s\n", device.str().c_str(),
-                 model::ComputeDTypeName(compute_dtype), model::ComputeDTypeName(r.lora.dtype),
-                 dp->world_size(), dp->world_size() == 1 ? "" : "es");
+    std::fprintf(stderr, "training on %s, %s compute, %s adapters, %d process%s\n", s.device.str().c_str(),
+                 model::ComputeDTypeName(s.compute_dtype), model::ComputeDTypeName(r.lora.dtype),
+                 s.dp->world_size(), s.dp->world_size() == 1 ? "" : "es");
   }
   // Training computes in train.compute_dtype (model.dtype is for the inference commands).
   model::ModelOptions model_options = r.model;
-  model_options.dtype = compute_dtype;
-  model_options.device = device;
+  model_options.dtype = s.compute_dtype;
+  model_options.device = s.device;
   model_options.quantize_nf4 = r.train.quantize == "nf4";
   TUNE_ASSIGN_OR_RETURN(model::Transformer model, model::LoadModel(model_options, std::nullopt, model::LoraMode::kUnmerged));
-  TUNE_RETURN_IF_ERROR(model::InitLora(model, r.lora, static_cast<uint64_t>(r.train.seed)));
-  model.set_training(true);
-
-  std::vector<std::pair<std::string, at::Tensor>> params;
-  for (const auto& [module, w] : model::AttachedLora(model)) {
-    params.push_back({module + ".lora_A", w.a});
-    params.push_back({module + ".lora_B", w.b});
+  s.model.emplace(std::move(model));
+  TUNE_RETURN_IF_ERROR(model::InitLora(*s.model, r.lora, static_cast<uint64_t>(r.train.seed)));
+  s.model->set_training(true);
+  for (const auto& [module, w] : model::AttachedLora(*s.model)) {
+    s.params.push_back({module + ".lora_A", w.a});
+    s.params.push_back({module + ".lora_B", w.b});
   }
-  AdamW optimizer(params, {.beta1 = r.train.beta1, .beta2 = r.train.beta2, .eps = r.train.eps,
-                           .weight_decay = r.train.weight_decay, .offload = r.train.optimizer_offload});
+  AdamWOptions adamw;
+  adamw.beta1 = r.train.beta1;
+  adamw.beta2 = r.train.beta2;
+  adamw.eps = r.train.eps;
+  adamw.weight_decay = r.train.weight_decay;
+  adamw.offload = r.train.optimizer_offload;
+  s.optimizer = std::make_unique<AdamW>(s.params, adamw);
   TUNE_ASSIGN_OR_RETURN(Batcher batcher, Batcher::Open(r.data, "train", r.train.batch_size, r.train.seq_len,
                                                        static_cast<uint64_t>(r.train.seed), /*shuffle=*/true));
-  if (batcher.vocab_size() > model.config().vocab_size) {
+  s.batcher.emplace(std::move(batcher));
+  if (s.batcher->vocab_size() > s.model->config().vocab_size) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s was tokenized with a vocabulary of %d, the model has %d; hint: ingest with the base "
         "model's tokenizer",
-        r.data.string(), batcher.vocab_size(), model.config().vocab_size));
+        r.data.string(), s.batcher->vocab_size(), s.model->config().vocab_size));
   }
   absl::StatusOr<Batcher> eval = Batcher::Open(r.data, "eval", r.train.batch_size, r.train.seq_len, 0, false);
-  const bool has_eval = eval.ok() && r.train.eval_batches > 0;
-
+  if (eval.ok() && r.train.eval_batches > 0) s.eval.emplace(*std::move(eval));
   // The device's default generator drives LoRA dropout; seeded per process, saved in checkpoints.
-  at::Generator rng = at::globalContext().defaultGenerator(device);
-  rng.set_current_seed(static_cast<uint64_t>(r.train.seed) * 1000003 + static_cast<uint64_t>(dp->rank()));
-  const std::string rng_name = RngStateName(device.type());
-  const std::string fingerprint = RunFingerprint(r);
+  s.rng = at::globalContext().defaultGenerator(s.device);
+  s.rng.set_current_seed(static_cast<uint64_t>(r.train.seed) * 1000003 + static_cast<uint64_t>(s.dp->rank()));
+  s.rng_name = RngStateName(s.device.type());
+  s.fingerprint = RunFingerprint(r);
+  return absl::OkStatus();
+}
 
-  int64_t start_step = 0;
-  if (!r.resume && std::filesystem::exists(r.out / "checkpoints" / "latest")) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s already holds a training run; hint: pass --resume to continue it, or choose a new --out",
-        r.out.string()));
-  }
-  if (r.resume) {
-    TUNE_ASSIGN_OR_RETURN(std::optional<TrainState> state, LoadLatestCheckpoint(r.out));
-    if (!state) {
-      return absl::NotFoundError(absl::StrFormat(
-          "--resume: %s has no checkpoint; hint: run without --resume to start", r.out.string()));
-    }
-    if (state->run_fingerprint != fingerprint) {
+// --resume: adapters, optimizer, RNG and data position from the latest checkpoint. Without it, a
+// run directory that holds one is refused.
+absl::Status Resume(const TrainRequest& r, Session& s) {
+  if (!r.resume) {
+    if (std::filesystem::exists(r.out / "checkpoints" / "latest")) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "--resume: the checkpoint in %s was written with other settings (model, data, lora or "
-          "train values differ); hint: resume with the original config or train into a new --out",
+          "%s already holds a training run; hint: pass --resume to continue it, or choose a new --out",
           r.out.string()));
     }
-    std::map<std::string, at::Tensor> saved(state->tensors.begin(), state->tensors.end());
-    c10::NoGradGuard no_grad;
-    for (auto& [name, p] : params) {
-      auto it = saved.find(name);
-      if (it == saved.end() || it->second.sizes() != p.sizes()) {
-        return absl::DataLossError(absl::StrFormat("checkpoint lacks adapter tensor %s", name));
-      }
-      p.copy_(it->second);
-    }
-    if (!optimizer.Restore(state->tensors, state->step)) {
-      return absl::DataLossError("checkpoint lacks optimizer state");
-    }
-    if (saved.count(rng_name) > 0) {
-      rng.set_state(saved[rng_name]);
-    } else if (saved.count(RngStateName(at::kCPU)) + saved.count(RngStateName(at::kCUDA)) > 0) {
-      // CPU and CUDA generators have different states; a run moved between them cannot
-      // replay its dropout masks, so it continues from the fresh seed.
-      std::fprintf(stderr, "note: the checkpoint was written on another device type; dropout "
-                           "masks continue from a fresh seed\n");
-    } else {
-      return absl::DataLossError("checkpoint lacks the RNG state");
-    }
-    batcher.Seek(state->data);
-    start_step = state->step;
+    return absl::OkStatus();
   }
-
-  auto save = [&](int64_t step) -> absl::Status {
-    if (!writer) return absl::OkStatus();
-    TrainState state;
-    state.step = step;
-    state.data = batcher.position();
-    state.run_fingerprint = fingerprint;
-    for (const auto& [name, p] : params) state.tensors.push_back({name, p.detach()});
-    for (const auto& entry : optimizer.State()) state.tensors.push_back(entry);
-    state.tensors.push_back({rng_name, rng.get_state()});
-    return SaveCheckpoint(r.out, state);
-  };
-
-  std::optional<MetricsLog> metrics;
-  if (writer) {
-    // A fresh run starts an empty log; a resumed one keeps the lines up to its checkpoint.
-    TUNE_ASSIGN_OR_RETURN(MetricsLog log, MetricsLog::Open(r.out / "metrics.jsonl", r.resume ? start_step : -1));
-    metrics.emplace(std::move(log));
+  TUNE_ASSIGN_OR_RETURN(std::optional<TrainState> state, LoadLatestCheckpoint(r.out));
+  if (!state) {
+    return absl::NotFoundError(
+        absl::StrFormat("--resume: %s has no checkpoint; hint: run without --resume to start", r.out.string()));
   }
+  if (state->run_fingerprint != s.fingerprint) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "--resume: the checkpoint in %s was written with other settings (model, data, lora or "
+        "train values differ); hint: resume with the original config or train into a new --out",
+        r.out.string()));
+  }
+  std::map<std::string, at::Tensor> saved(state->tensors.begin(), state->tensors.end());
+  c10::NoGradGuard no_grad;
+  for (auto& [name, p] : s.params) {
+    auto it = saved.find(name);
+    if (it == saved.end() || it->second.sizes() != p.sizes()) {
+      return absl::DataLossError(absl::StrFormat("checkpoint lacks adapter tensor %s", name));
+    }
+    p.copy_(it->second);
+  }
+  if (!s.optimizer->Restore(state->tensors, state->step)) return absl::DataLossError("checkpoint lacks optimizer state");
+  if (saved.count(s.rng_name) > 0) {
+    s.rng.set_state(saved[s.rng_name]);
+  } else if (saved.count(RngStateName(at::kCPU)) + saved.count(RngStateName(at::kCUDA)) > 0) {
+    // CPU and CUDA generators have different states; a run moved between them cannot replay its
+    // dropout masks, so it continues from the fresh seed.
+    std::fprintf(stderr, "note: the checkpoint was written on another device type; dropout masks continue from a fresh seed\n");
+  } else {
+    return absl::DataLossError("checkpoint lacks the RNG state");
+  }
+  s.batcher->Seek(state->data);
+  s.start_step = state->step;
+  return absl::OkStatus();
+}
+
+absl::Status Save(const TrainRequest& r, Session& s, int64_t step) {
+  if (!s.writer) return absl::OkStatus();
+  TrainState state;
+  state.step = step;
+  state.data = s.batcher->position();
+  state.run_fingerprint = s.fingerprint;
+  for (const auto& [name, p] : s.params) state.tensors.push_back({name, p.detach()});
+  for (const auto& entry : s.optimizer->State()) state.tensors.push_back(entry);
+  state.tensors.push_back({s.rng_name, s.rng.get_state()});
+  return SaveCheckpoint(r.out, state);
+}
+
+double EvalLoss(const TrainRequest& r, Session& s) {
+  s.model->set_training(false);
+  const double loss = MeanHeldOutLoss(*s.model, *s.eval, r.train.eval_batches, r.train.loss_chunk);
+  s.model->set_training(true);
+  return loss;
+}
+
+// The metrics log (a resumed run keeps the lines up to its checkpoint) and the untrained
+// baseline's eval loss, so the metrics show what training changed.
+absl::Status StartMetrics(const TrainRequest& r, Session& s) {
+  if (s.writer) {
+    TUNE_ASSIGN_OR_RETURN(MetricsLog log, MetricsLog::Open(r.out / "metrics.jsonl", r.resume ? s.start_step : -1));
+    s.metrics.emplace(std::move(log));
+  }
+  if (s.eval && s.start_step == 0) {
+    s.report.initial_eval_loss = EvalLoss(r, s);
+    if (s.writer) s.metrics->Write({{"step", 0}, {"eval_loss", *s.report.initial_eval_loss}});
+  }
+  return absl::OkStatus();
+}
+
+struct StepResult {
+  double loss = 0, grad_norm = 0, lr = 0, targets = 0;
+};
+
+// One optimizer step: grad_accum micro-batches on every process, gradients summed across them,
+// clipped, AdamW.
+absl::StatusOr<StepResult> OptimizerStep(const TrainRequest& r, Session& s, int64_t step) {
+  std::vector<Batch> batches;
+  int64_t targets = 0;
+  for (int64_t k = 0; k < r.train.grad_accum; ++k) {
+    batches.push_back(ToDevice(s.batcher->NextFor(s.dp->rank(), s.dp->world_size()), s.device));
+    targets += batches.back().targets;
+  }
+  // Normalise by the targets of the whole step on all processes, so that the summed gradients
+  // equal those of one process running every micro-batch.
+  std::vector<at::Tensor> count = {at::full({1}, static_cast<double>(targets), at::kDouble)};
+  TUNE_RETURN_IF_ERROR(s.dp->AllReduceSum(count));
+  StepResult out;
+  out.targets = std::max(1.0, count[0].item<double>());
+  double loss_sum = 0;
+  for (const Batch& b : batches) {
+    at::Tensor hidden = s.model->HiddenPacked(b.ids, b.positions, b.segments, r.train.grad_checkpointing);
+    at::Tensor loss = ChunkedCrossEntropySum(hidden.reshape({-1, hidden.size(-1)}), s.model->lm_head(),
+                                             b.labels.reshape({-1}), r.train.loss_chunk);
+    (loss / out.targets).backward();
+    loss_sum += loss.item<double>();
+  }
+  std::vector<at::Tensor> grads;
+  for (auto& [name, p] : s.params) {
+    if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  grads.push_back(at::full({1}, loss_sum, at::kFloat));
+  TUNE_RETURN_IF_ERROR(s.dp->AllReduceSum(grads));
+  out.loss = grads.back().item<double>() / out.targets;
+  out.grad_norm = ClipGradNorm(s.params, r.train.max_grad_norm);
+  out.lr = LearningRate(step, r.train.steps, r.train.warmup_steps, r.train.lr, r.train.lr_min_ratio);
+  s.optimizer->Step(out.lr);
+  s.optimizer->ZeroGrad();
+  return out;
+}
+
+// The step's metrics line (with an eval every eval_every steps and at the end) and progress.
+void Record(const TrainRequest& r, Session& s, int64_t done, const StepResult& step, double elapsed,
+            int64_t tokens_this_run) {
+  json line = {{"step", done}, {"loss", step.loss}, {"lr", step.lr}, {"grad_norm", step.grad_norm},
+               {"tokens", static_cast<int64_t>(step.targets)}};
+  const bool eval_now = s.eval && ((r.train.eval_every > 0 && done % r.train.eval_every == 0) || done == r.train.steps);
+  if (eval_now) {
+    s.report.final_eval_loss = EvalLoss(r, s);
+    line["eval_loss"] = *s.report.final_eval_loss;
+  }
+  const double tok_s = static_cast<double>(tokens_this_run) / std::max(elapsed, 1e-9);
+  line["tokens_per_s"] = tok_s;
+  line["elapsed_s"] = elapsed;
+  line["rss_peak_mb"] = model::HostPeakRssMb();
+  const std::optional<model::DeviceMemory> gpu = model::DeviceMemoryStats(s.device);
+  if (gpu) {
+    line["gpu_mem_allocated_mb"] = gpu->allocated_mb;
+    line["gpu_mem_peak_mb"] = gpu->peak_mb;
+  }
+  if (s.writer && (done % r.train.log_every == 0 || eval_now || done == r.train.steps)) {
+    s.metrics->Write(line);
+    const double eta = elapsed / static_cast<double>(done - s.start_step) * static_cast<double>(r.train.steps - done);
+    PrintProgress(done, r.train.steps, step.loss, step.lr, tok_s, elapsed, eta, gpu);
+  }
+}
+
+// The PEFT adapter and run.json (the run's provenance for `tune export`).
+absl::Status Finish(const TrainRequest& r, Session& s) {
+  if (!s.writer) return absl::OkStatus();
+  TUNE_RETURN_IF_ERROR(model::SaveLoraAdapter(*s.model, r.lora, r.model.base.filename().string(), r.out));
+  json run = {{"format_version", 1},
+              {"base", r.model.base.string()},
+              {"data", r.data.string()},
+              {"settings", json::parse(s.fingerprint)},
+              {"processes", s.dp->world_size()},
+              {"device", s.device.str()},
+              {"compute_dtype", model::ComputeDTypeName(s.compute_dtype)},
+              {"result", {{"steps", s.report.steps}, {"final_loss", s.report.final_loss}, {"tokens", s.report.tokens}}}};
+  if (s.report.final_eval_loss) run["result"]["final_eval_loss"] = *s.report.final_eval_loss;
+  return core::WriteFileAtomic(r.out / "run.json", run.dump(2) + "\n");
+}
+
+absl::StatusOr<TrainReport> Train(const TrainRequest& r) {
+  Session s;
+  TUNE_RETURN_IF_ERROR(SetUp(r, s));
+  TUNE_RETURN_IF_ERROR(Resume(r, s));
   StopSignals signals;
-  TrainReport report;
-  if (has_eval && start_step == 0) {
-    // The untrained baseline, so the metrics show what training changed.
-    model.set_training(false);
-    report.initial_eval_loss = MeanHeldOutLoss(model, *eval, r.train.eval_batches, r.train.loss_chunk);
-    model.set_training(true);
-    if (writer) metrics->Write({{"step", 0}, {"eval_loss", *report.initial_eval_loss}});
-  }
+  TUNE_RETURN_IF_ERROR(StartMetrics(r, s));
   const auto t0 = std::chrono::steady_clock::now();
   int64_t tokens_this_run = 0;
-  for (int64_t step = start_step; step < r.train.steps; ++step) {
-    std::vector<Batch> batches;
-    int64_t targets = 0;
-    for (int64_t k = 0; k < r.train.grad_accum; ++k) {
-      batches.push_back(ToDevice(batcher.NextFor(dp->rank(), dp->world_size()), device));
-      targets += batches.back().targets;
-    }
-    // Normalise by the targets of the whole step on all processes, so that the summed
-    // gradients equal those of one process running every micro-batch.
-    std::vector<at::Tensor> count = {at::full({1}, static_cast<double>(targets), at::kDouble)};
-    TUNE_RETURN_IF_ERROR(dp->AllReduceSum(count));
-    const double total_targets = std::max(1.0, count[0].item<double>());
-    double loss_sum = 0;
-    for (const Batch& b : batches) {
-      at::Tensor hidden = model.HiddenPacked(b.ids, b.positions, b.segments, r.train.grad_checkpointing);
-      at::Tensor loss = ChunkedCrossEntropySum(hidden.reshape({-1, hidden.size(-1)}), model.lm_head(),
-                                               b.labels.reshape({-1}), r.train.loss_chunk);
-      (loss / total_targets).backward();
-      loss_sum += loss.item<double>();
-    }
-    std::vector<at::Tensor> grads;
-    for (auto& [name, p] : params) {
-      if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
-      grads.push_back(p.grad());
-    }
-    grads.push_back(at::full({1}, loss_sum, at::kFloat));
-    TUNE_RETURN_IF_ERROR(dp->AllReduceSum(grads));
-    const double step_loss = grads.back().item<double>() / total_targets;
-    const double grad_norm = ClipGradNorm(params, r.train.max_grad_norm);
-    const double lr = LearningRate(step, r.train.steps, r.train.warmup_steps, r.train.lr, r.train.lr_min_ratio);
-    optimizer.Step(lr);
-    optimizer.ZeroGrad();
+  for (int64_t step = s.start_step; step < r.train.steps; ++step) {
+    TUNE_ASSIGN_OR_RETURN(StepResult result, OptimizerStep(r, s, step));
     const int64_t done = step + 1;
-    tokens_this_run += static_cast<int64_t>(total_targets);
-    report.tokens += static_cast<int64_t>(total_targets);
-    report.final_loss = step_loss;
-    report.steps = done;
-
-    json line = {{"step", done}, {"loss", step_loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                 {"tokens", static_cast<int64_t>(total_targets)}};
-    const bool eval_now = has_eval && ((r.train.eval_every > 0 && done % r.train.eval_every == 0) ||
-                                       done == r.train.steps);
-    if (eval_now) {
-      model.set_training(false);
-      report.final_eval_loss = MeanHeldOutLoss(model, *eval, r.train.eval_batches, r.train.loss_chunk);
-      model.set_training(true);
-      line["eval_loss"] = *report.final_eval_loss;
-    }
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double tok_s = static_cast<double>(tokens_this_run) / std::max(elapsed, 1e-9);
-    line["tokens_per_s"] = tok_s;
-    line["elapsed_s"] = elapsed;
-    line["rss_peak_mb"] = model::HostPeakRssMb();
-    const std::optional<model::DeviceMemory> gpu = model::DeviceMemoryStats(device);
-    if (gpu) {
-      line["gpu_mem_allocated_mb"] = gpu->allocated_mb;
-      line["gpu_mem_peak_mb"] = gpu->peak_mb;
-    }
-    if (writer && (done % r.train.log_every == 0 || eval_now || done == r.train.steps)) {
-      metrics->Write(line);
-      const double eta = elapsed / static_cast<double>(done - start_step) * static_cast<double>(r.train.steps - done);
-      PrintProgress(done, r.train.steps, step_loss, lr, tok_s, elapsed, eta, gpu);
-    }
+    tokens_this_run += static_cast<int64_t>(result.targets);
+    s.report.tokens += static_cast<int64_t>(result.targets);
+    s.report.final_loss = result.loss;
+    s.report.steps = done;
+    Record(r, s, done, result, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+           tokens_this_run);
     const bool stop = g_stop_requested.load();
     if ((r.train.save_every > 0 && done % r.train.save_every == 0) || done == r.train.steps || stop) {
-      TUNE_RETURN_IF_ERROR(save(done));
+      TUNE_RETURN_IF_ERROR(Save(r, s, done));
     }
     if (stop) {
-      return absl::CancelledError(absl::StrFormat(
-          "interrupted after step %d; checkpoint saved in %s; continue with --resume", done,
-          (r.out / "checkpoints").string()));
+      return absl::CancelledError(absl::StrFormat("interrupted after step %d; checkpoint saved in %s; continue with --resume",
+                                                  done, (r.out / "checkpoints").string()));
     }
   }
-  if (writer) {
-    TUNE_RETURN_IF_ERROR(model::SaveLoraAdapter(model, r.lora, r.model.base.filename().string(), r.out));
-    json run = {{"format_version", 1},
-                {"base", r.model.base.string()},
-                {"data", r.data.string()},
-                {"settings", json::parse(fingerprint)},
-                {"processes", dp->world_size()},
-                {"device", device.str()},
-                {"compute_dtype", model::ComputeDTypeName(compute_dtype)},
-                {"result", {{"steps", report.steps}, {"final_loss", report.final_loss},
-                            {"tokens", report.tokens}}}};
-    if (report.final_eval_loss) run["result"]["final_eval_loss"] = *report.final_eval_loss;
-    TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(r.out / "run.json", run.dump(2) + "\n"));
-  }
-  return report;
+  TUNE_RETURN_IF_ERROR(Finish(r, s));
+  return s.report;
 }
 
 }  // namespace
