@@ -62,7 +62,7 @@ std::vector<int64_t> TuneGreedy(const std::string& model, const std::vector<int6
   return std::vector<int64_t>(out.begin(), out.end());
 }
 
-// tools/llama_cpp/greedy.mjs; fails the test with node's output on any error.
+// tests/tools/llama_cpp/greedy.mjs; fails the test with node's output on any error.
 std::vector<int64_t> LlamaCppGreedy(const std::filesystem::path& model,
                                     const std::vector<int64_t>& prompt, size_t n,
                                     const std::filesystem::path& lora = {}) {

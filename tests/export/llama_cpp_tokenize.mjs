@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Tokenizes texts with real llama.cpp (node-llama-cpp 3.21.1, as tools/llama_cpp/greedy.mjs)
+// Tokenizes texts with real llama.cpp (node-llama-cpp 3.21.1, as tests/tools/llama_cpp/greedy.mjs)
 // from a GGUF's tokenizer.ggml.* metadata, for the export interop test:
 //
 //   node tests/export/llama_cpp_tokenize.mjs --model m.gguf --texts texts.json

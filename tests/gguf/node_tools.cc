@@ -32,7 +32,7 @@ absl::StatusOr<std::vector<int64_t>> LlamaCppGreedy(const std::filesystem::path&
                                                     const std::vector<int64_t>& prompt, size_t n,
                                                     const std::filesystem::path& lora) {
   std::string cmd = absl::StrFormat("node '%s' --model '%s' --prompt %s --n %d",
-                                    SourcePath("tools/llama_cpp/greedy.mjs").string(), model.string(),
+                                    SourcePath("tests/tools/llama_cpp/greedy.mjs").string(), model.string(),
                                     absl::StrJoin(prompt, ","), n);
   if (!lora.empty()) cmd += absl::StrFormat(" --lora '%s'", lora.string());
   cmd += " 2>&1";

@@ -20,7 +20,7 @@ std::filesystem::path LlamaCppBinDir();
 // command that fixes it.
 std::string NodeToolsMissingReason();
 
-// Greedy continuation of `prompt` by real llama.cpp (tools/llama_cpp/greedy.mjs), optionally with
+// Greedy continuation of `prompt` by real llama.cpp (tests/tools/llama_cpp/greedy.mjs), optionally with
 // a GGUF LoRA at scale 1; an error carries node's output.
 absl::StatusOr<std::vector<int64_t>> LlamaCppGreedy(const std::filesystem::path& model,
                                                     const std::vector<int64_t>& prompt, size_t n,

@@ -64,7 +64,7 @@ TEST(SentencePiece, FixtureModelMatchesLibsentencepiece) {
   ExpectSameAsLibsentencepiece(tune::testing::FixturePath("tiny-llama/tokenizer.model"));
 }
 
-// The embedded tiny default model's tokenizer (tools/spm_train/train_tiny_fim.sh).
+// The embedded tiny default model's tokenizer (tests/tools/spm_train/train_tiny_fim.sh).
 TEST(SentencePiece, EmbeddedTinyModelMatchesLibsentencepieceAndHasFim) {
   const fs::path model = tune::testing::SourcePath("configs/tokenizer/tiny-fim.model");
   ExpectSameAsLibsentencepiece(model);

@@ -5,7 +5,7 @@
 # user-defined symbols, so that tune's FIM discovery finds them (eot falls back to </s>).
 #
 # The corpus is Debian 12's own Python standard library and libstdc++ headers, so the result is
-# reproducible on the project's build image:  tools/spm_train/train_tiny_fim.sh [OUT_DIR]
+# reproducible on the project's build image:  tests/tools/spm_train/train_tiny_fim.sh [OUT_DIR]
 set -euo pipefail
 out_dir="${1:-configs/tokenizer}"
 work="$(mktemp -d)"

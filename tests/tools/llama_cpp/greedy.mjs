@@ -2,7 +2,7 @@
 // Loads a GGUF with real llama.cpp (node-llama-cpp 3.21.1's CPU prebuilt, installed by
 // scripts/install-node-tools.sh) and prints the greedy continuation of prompt token ids:
 //
-//   node tools/llama_cpp/greedy.mjs --model m.gguf --prompt 1,2,3 --n 16 [--lora adapter.gguf]
+//   node tests/tools/llama_cpp/greedy.mjs --model m.gguf --prompt 1,2,3 --n 16 [--lora adapter.gguf]
 //        [--threads 1]
 //   -> {"tokens":[...]}
 //
@@ -13,7 +13,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const prefix = process.env.TUNE_NODE_PREFIX ?? path.join(root, ".cache/node");
 const entry = path.join(prefix, "node_modules/node-llama-cpp/dist/index.js");
 
