@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "core/file.h"
 #include "core/status.h"
-#include "data/dataset.h"
+#include "train/run_info.h"
 #include "export/adapter_export.h"
 #include "export/modelfile.h"
 #include "export/tokenizer_metadata.h"
@@ -78,8 +78,8 @@ std::vector<float> Llama3RopeFactors(const model::ModelConfig& c) {
 }
 
 // general.* provenance: the base, the adapter, and the commit of the data it was trained on
-// (from the run.json `tune train` writes beside the adapter and the dataset's manifest; left
-// out for adapters from elsewhere).
+// (from the run.json `tune train` writes beside the adapter, train/run_info.h; left out for
+// adapters from elsewhere).
 absl::Status SetProvenance(GgufWriter& w, const ExportOptions& o) {
   const std::string base_name = o.base.filename().string();
   TUNE_RETURN_IF_ERROR(w.Set("general.base_model.count", uint32_t{1}));
@@ -91,17 +91,10 @@ absl::Status SetProvenance(GgufWriter& w, const ExportOptions& o) {
   TUNE_RETURN_IF_ERROR(w.Set(
       "general.tune.merged_into",
       std::string(o.merge_target == MergeTarget::kOriginal ? "original" : "nf4_dequantized")));
-  absl::StatusOr<std::string> run_text = core::ReadFile(o.adapter / "run.json");
-  if (!run_text.ok()) return absl::OkStatus();
-  const nlohmann::json run = nlohmann::json::parse(*run_text, nullptr, /*allow_exceptions=*/false);
-  if (!run.is_object() || !run.contains("data") || !run["data"].is_string()) {
-    return absl::OkStatus();
-  }
-  absl::StatusOr<data::DatasetManifest> manifest =
-      data::ReadManifest(run["data"].get<std::string>());
-  if (!manifest.ok()) return absl::OkStatus();
-  TUNE_RETURN_IF_ERROR(w.Set("general.tune.training_data.repo", manifest->repo_name));
-  return w.Set("general.tune.training_data.commit", manifest->commit);
+  absl::StatusOr<train::RunInfo> run = train::ReadRunInfo(o.adapter);
+  if (!run.ok() || run->data_commit.empty()) return absl::OkStatus();
+  TUNE_RETURN_IF_ERROR(w.Set("general.tune.training_data.repo", run->data_repo_name));
+  return w.Set("general.tune.training_data.commit", run->data_commit);
 }
 
 absl::StatusOr<ExportReport> ExportAdapter(const ExportOptions& o, const BaseModel& base) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "core/file.h"
 #include "core/progress.h"
+#include "data/dataset.h"
 #include "core/status.h"
 #include "model/device.h"
 #include "model/torch_status.h"
@@ -24,6 +25,7 @@
 #include "train/data_parallel.h"
 #include "train/loss.h"
 #include "train/optimizer.h"
+#include "train/run_info.h"
 
 namespace tune::train {
 namespace {
@@ -342,20 +344,26 @@ void Record(const TrainRequest& r, Session& s, int64_t done, const StepResult& s
   }
 }
 
-// The PEFT adapter and run.json (the run's provenance for `tune export`).
+// The PEFT adapter and run.json (train/run_info.h: the run and the commit it was trained on).
 absl::Status Finish(const TrainRequest& r, Session& s) {
   if (!s.writer) return absl::OkStatus();
   TUNE_RETURN_IF_ERROR(model::SaveLoraAdapter(*s.model, r.lora, r.model.base.filename().string(), r.out));
-  json run = {{"format_version", 1},
-              {"base", r.model.base.string()},
-              {"data", r.data.string()},
-              {"settings", json::parse(s.fingerprint)},
-              {"processes", s.dp->world_size()},
-              {"device", s.device.str()},
-              {"compute_dtype", model::ComputeDTypeName(s.compute_dtype)},
-              {"result", {{"steps", s.report.steps}, {"final_loss", s.report.final_loss}, {"tokens", s.report.tokens}}}};
-  if (s.report.final_eval_loss) run["result"]["final_eval_loss"] = *s.report.final_eval_loss;
-  return core::WriteFileAtomic(r.out / "run.json", run.dump(2) + "\n");
+  RunInfo info;
+  info.base = r.model.base.string();
+  info.data = r.data.string();
+  info.settings_json = s.fingerprint;
+  info.processes = s.dp->world_size();
+  info.device = s.device.str();
+  info.compute_dtype = model::ComputeDTypeName(s.compute_dtype);
+  if (absl::StatusOr<data::DatasetManifest> m = data::ReadManifest(r.data); m.ok()) {
+    info.data_repo_name = m->repo_name;
+    info.data_commit = m->commit;
+  }
+  info.steps = s.report.steps;
+  info.tokens = s.report.tokens;
+  info.final_loss = s.report.final_loss;
+  info.final_eval_loss = s.report.final_eval_loss;
+  return WriteRunInfo(r.out, info);
 }
 
 absl::StatusOr<TrainReport> Train(const TrainRequest& r) {

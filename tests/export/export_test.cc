@@ -17,7 +17,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "core/file.h"
-#include "data/dataset.h"
 #include "export/gguf_export.h"
 #include "export/modelfile.h"
 #include "export/tokenizer_metadata.h"
@@ -31,6 +30,7 @@
 #include "model/model_options.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/temp_dir.h"
+#include "train/run_info.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tune::exporter {
@@ -300,19 +300,17 @@ TEST(ExportTest, Llama3RopeScalingWritesRopeFreqs) {
   for (size_t i = 3; i < f.size(); ++i) EXPECT_EQ(f[i], 8.0f) << i;
 }
 
-// The training data's commit comes from `tune train`'s run.json and the dataset manifest.
+// The training data's commit comes from `tune train`'s run.json (train/run_info.h).
 TEST(ExportTest, ProvenanceNamesTrainingDataCommit) {
   TempDir dir;
-  data::DatasetManifest manifest;
-  manifest.repo = "/src/acme";
-  manifest.rev = "main";
-  manifest.commit = "0123456789abcdef0123456789abcdef01234567";
-  manifest.repo_name = "acme";
-  manifest.config_json = "{}";
-  tune::testing::WriteTestFile(dir / "data/manifest.json", data::ManifestToJson(manifest));
   const fs::path adapter = EditedAdapter(dir / "run", "tiny-qwen2", [](nlohmann::json&) {});
-  tune::testing::WriteTestFile(adapter / "run.json",
-                               nlohmann::json{{"data", (dir / "data").string()}}.dump());
+  train::RunInfo run;
+  run.base = "tiny-qwen2";
+  run.data = (dir / "data").string();
+  run.settings_json = "{}";
+  run.data_repo_name = "acme";
+  run.data_commit = "0123456789abcdef0123456789abcdef01234567";
+  ASSERT_TRUE(train::WriteRunInfo(adapter, run).ok());
   ExportOptions o = Options("tiny-qwen2", "Q8_0", dir / "m.gguf");
   o.adapter = adapter;
   ASSERT_TRUE(RunExport(o).ok());
@@ -321,7 +319,7 @@ TEST(ExportTest, ProvenanceNamesTrainingDataCommit) {
   EXPECT_EQ(*file->Get<std::string>("general.name"), "tiny-qwen2-run");
   EXPECT_EQ(*file->Get<std::string>("general.tune.adapter"), "run");
   EXPECT_EQ(*file->Get<std::string>("general.tune.training_data.repo"), "acme");
-  EXPECT_EQ(*file->Get<std::string>("general.tune.training_data.commit"), manifest.commit);
+  EXPECT_EQ(*file->Get<std::string>("general.tune.training_data.commit"), run.data_commit);
 }
 
 void ExpectNoFiles(const fs::path& dir) {
