@@ -125,10 +125,18 @@ void Server::Stop() {
 }
 
 void Server::Routes() {
+  GuardRoutes();
+  ErrorRoutes();
+  CompletionRoutes();
+  InfoRoutes();
+  MetricsRoute();
+  TokenizerRoutes();
+  AdminRoutes();
+}
+
+void Server::GuardRoutes() {
   httplib::Server& s = *http_;
   const bool loopback = IsLoopbackBind(options_.host);
-
-  // Host check, CORS, API key: before any route.
   s.set_pre_routing_handler([this, loopback](const httplib::Request& req, httplib::Response& res) {
     if (loopback && req.has_header("Host") && !IsLoopbackHost(req.get_header_value("Host"))) {
       SendJson(res, 403, ErrorJson(403, "this server only answers requests addressed to this machine (Host header)"));
@@ -160,6 +168,10 @@ void Server::Routes() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
+}
+
+void Server::ErrorRoutes() {
+  httplib::Server& s = *http_;
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     const std::string what = res.status == 404   ? absl::StrCat("no endpoint ", req.method, " ", req.path)
@@ -179,6 +191,10 @@ void Server::Routes() {
     SendJson(res, 500, ErrorJson(500, what));
   });
 
+}
+
+void Server::CompletionRoutes() {
+  httplib::Server& s = *http_;
   // Completions: the same flow, three request dialects, two response dialects.
   auto completion = [this](Parser parse, bool openai) {
     return [this, parse, openai](const httplib::Request& req, httplib::Response& res) {
@@ -206,6 +222,10 @@ void Server::Routes() {
   s.Post("/completions", completion(ParseCompletionRequest, false));
   s.Post("/v1/completions", completion(ParseOpenAiCompletionRequest, true));
 
+}
+
+void Server::InfoRoutes() {
+  httplib::Server& s = *http_;
   auto health = [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, Json{{"status", "ok"}});
   };
@@ -247,7 +267,10 @@ void Server::Routes() {
     }
     SendJson(res, 200, slots);
   });
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+}
+
+void Server::MetricsRoute() {
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const EngineStats st = engine_.Stats();
     std::string text;
     text += Metric("requests_total", "counter", "Completion requests accepted.", double(st.requests_total));
@@ -265,6 +288,10 @@ void Server::Routes() {
     text += Metric("requests_deferred", "gauge", "Requests waiting for a slot now.", st.requests_deferred);
     res.set_content(text, "text/plain; version=0.0.4");
   });
+}
+
+void Server::TokenizerRoutes() {
+  httplib::Server& s = *http_;
   s.Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) {
     absl::StatusOr<TokenizeRequest> r = ParseTokenizeRequest(req.body);
     if (!r.ok()) return SendError(res, r.status());
@@ -282,6 +309,10 @@ void Server::Routes() {
     if (!text.ok()) return SendError(res, text.status());
     SendJson(res, 200, Json{{"content", *text}});
   });
+}
+
+void Server::AdminRoutes() {
+  httplib::Server& s = *http_;
   auto list_loras = [this](httplib::Response& res) {
     Json list = Json::array();
     for (const LoraInfo& l : engine_.Loras()) list.push_back({{"id", l.id}, {"path", l.path}, {"scale", l.scale}});

@@ -54,7 +54,16 @@ class Server {
   void Stop();
 
  private:
+  // Every route, by group: the guard before any route (Host check, CORS, API key), error and
+  // exception answers, completions, model and server information, tokenizer, administration.
   void Routes();
+  void GuardRoutes();
+  void ErrorRoutes();
+  void CompletionRoutes();
+  void InfoRoutes();
+  void MetricsRoute();
+  void TokenizerRoutes();
+  void AdminRoutes();
   void Stream(httplib::Response& res, CompletionRequest request, bool openai);
   Engine& engine_;
   ServerOptions options_;
