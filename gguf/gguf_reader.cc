@@ -159,108 +159,130 @@ absl::StatusOr<GgufFile> GgufFile::Open(const std::filesystem::path& path) {
   return file;
 }
 
-absl::Status GgufFile::Parse() {
-  Cursor in(file_.view(), file_.path());
+namespace {
+
+struct Header {
+  uint32_t version = 0;
+  uint64_t n_tensors = 0, n_kv = 0;
+};
+
+absl::StatusOr<Header> ParseHeader(Cursor& in, const std::filesystem::path& path) {
+  Header h;
   TUNE_ASSIGN_OR_RETURN(uint32_t magic, in.Read<uint32_t>("magic"));
   if (magic != kGgufMagic) {
     return absl::DataLossError(absl::StrFormat(
-        "%s: bad magic 0x%08x, expected 0x%08x (\"GGUF\"); hint: this is not a GGUF file",
-        path().string(), magic, kGgufMagic));
+        "%s: bad magic 0x%08x, expected 0x%08x (\"GGUF\"); hint: this is not a GGUF file", path.string(),
+        magic, kGgufMagic));
   }
-  TUNE_ASSIGN_OR_RETURN(version_, in.Read<uint32_t>("version"));
-  if ((version_ & 0xFFFF) == 0) {
-    return in.Corrupt("version", absl::StrFormat("0x%08x looks byte-swapped; big-endian GGUF is "
-                                                 "not supported",
-                                                 version_));
+  TUNE_ASSIGN_OR_RETURN(h.version, in.Read<uint32_t>("version"));
+  if ((h.version & 0xFFFF) == 0) {
+    return in.Corrupt("version", absl::StrFormat("0x%08x looks byte-swapped; big-endian GGUF is not supported",
+                                                 h.version));
   }
-  if (version_ < 2 || version_ > kGgufVersion) {
-    return absl::UnimplementedError(absl::StrFormat(
-        "%s: GGUF version %d is not supported (2 and 3 are)", path().string(), version_));
+  if (h.version < 2 || h.version > kGgufVersion) {
+    return absl::UnimplementedError(
+        absl::StrFormat("%s: GGUF version %d is not supported (2 and 3 are)", path.string(), h.version));
   }
-  TUNE_ASSIGN_OR_RETURN(uint64_t n_tensors, in.Read<uint64_t>("tensor count"));
-  TUNE_ASSIGN_OR_RETURN(uint64_t n_kv, in.Read<uint64_t>("metadata count"));
+  TUNE_ASSIGN_OR_RETURN(h.n_tensors, in.Read<uint64_t>("tensor count"));
+  TUNE_ASSIGN_OR_RETURN(h.n_kv, in.Read<uint64_t>("metadata count"));
   // Smallest KV: key length (8) + one key byte + type (4) + a one-byte value.
-  TUNE_RETURN_IF_ERROR(in.CheckCount("metadata count", n_kv, 14));
+  TUNE_RETURN_IF_ERROR(in.CheckCount("metadata count", h.n_kv, 14));
+  // Smallest tensor info: name length (8) + one byte + n_dims (4) + one dim (8) + type (4) +
+  // offset (8).
+  TUNE_RETURN_IF_ERROR(in.CheckCount("tensor count", h.n_tensors, 33));
+  return h;
+}
 
+absl::Status ParseMetadata(Cursor& in, uint64_t n_kv, std::vector<KeyValue>& metadata) {
   std::set<std::string, std::less<>> keys;
   for (uint64_t i = 0; i < n_kv; ++i) {
     TUNE_ASSIGN_OR_RETURN(std::string key, in.ReadString(absl::StrFormat("metadata key #%d", i)));
     if (key.empty()) return in.Corrupt(absl::StrFormat("metadata key #%d", i), "empty key");
-    if (!keys.insert(key).second) {
-      return in.Corrupt(absl::StrFormat("metadata key '%s'", key), "duplicate key");
-    }
+    if (!keys.insert(key).second) return in.Corrupt(absl::StrFormat("metadata key '%s'", key), "duplicate key");
     TUNE_ASSIGN_OR_RETURN(Value value, ReadValue(in, absl::StrFormat("metadata '%s'", key)));
-    metadata_.push_back({std::move(key), std::move(value)});
+    metadata.push_back({std::move(key), std::move(value)});
   }
+  return absl::OkStatus();
+}
 
-  if (const Value* align = Find(kAlignmentKey)) {
-    const uint32_t* a = std::get_if<uint32_t>(align);
-    if (a == nullptr || *a == 0 || (*a & (*a - 1)) != 0) {
-      return absl::DataLossError(absl::StrFormat(
-          "%s: general.alignment must be a u32 power of two, got %s%s", path().string(),
-          DescribeType(*align), a != nullptr ? absl::StrFormat(" %d", *a) : ""));
-    }
-    alignment_ = *a;
+// One tensor info, checked against the file: its name, shape, type, size and the offset ggml
+// would give it (tensors packed in info order, each padded to the alignment).
+absl::StatusOr<TensorInfo> ParseTensorInfo(Cursor& in, uint64_t index, uint64_t file_size, uint64_t expected_offset,
+                                           uint32_t alignment, const std::filesystem::path& path) {
+  TensorInfo t;
+  TUNE_ASSIGN_OR_RETURN(t.name, in.ReadString(absl::StrFormat("tensor #%d name", index)));
+  const std::string field = absl::StrFormat("tensor '%s'", t.name);
+  if (t.name.empty() || t.name.size() > kMaxTensorNameBytes) {
+    return in.Corrupt(field, absl::StrFormat("name length %d is outside 1..%d", t.name.size(), kMaxTensorNameBytes));
   }
+  TUNE_ASSIGN_OR_RETURN(uint32_t n_dims, in.Read<uint32_t>(field + " n_dims"));
+  if (n_dims < 1 || n_dims > static_cast<uint32_t>(kMaxDims)) {
+    return in.Corrupt(field, absl::StrFormat("n_dims %d is outside 1..%d", n_dims, kMaxDims));
+  }
+  for (uint32_t d = 0; d < n_dims; ++d) {
+    TUNE_ASSIGN_OR_RETURN(int64_t n, in.Read<int64_t>(field + " ne"));
+    t.ne.push_back(n);
+  }
+  TUNE_ASSIGN_OR_RETURN(uint32_t type_id, in.Read<uint32_t>(field + " type"));
+  absl::StatusOr<GgmlType> type = GgmlTypeFromId(type_id);
+  if (!type.ok()) return core::Annotate(type.status(), path.string() + ": " + field);
+  t.type = *type;
+  absl::StatusOr<uint64_t> nbytes = TensorBytes(t.type, t.ne);
+  if (!nbytes.ok()) return in.Corrupt(field, std::string(nbytes.status().message()));
+  t.nbytes = *nbytes;
+  // Offsets stay below the file size by induction, so no sum below can overflow.
+  if (t.nbytes > file_size) {
+    return in.Corrupt(field, absl::StrFormat("%d data bytes exceed the file size %d", t.nbytes, file_size));
+  }
+  TUNE_ASSIGN_OR_RETURN(t.offset, in.Read<uint64_t>(field + " offset"));
+  // Any other offset is a file ggml refuses, so tune refuses it too.
+  if (t.offset != expected_offset) {
+    return in.Corrupt(field, absl::StrFormat("offset %d, expected %d (tensors are packed in order, each padded "
+                                             "to %d bytes)",
+                                             t.offset, expected_offset, alignment));
+  }
+  if (t.offset + t.nbytes > file_size) {
+    return in.Corrupt(field, absl::StrFormat("data ends at %d, past the file size %d", t.offset + t.nbytes, file_size));
+  }
+  return t;
+}
 
-  // Smallest tensor info: name length (8) + one byte + n_dims (4) + one dim (8) + type (4) +
-  // offset (8).
-  TUNE_RETURN_IF_ERROR(in.CheckCount("tensor count", n_tensors, 33));
+}  // namespace
+
+absl::Status GgufFile::ReadAlignment() {
+  const Value* align = Find(kAlignmentKey);
+  if (align == nullptr) return absl::OkStatus();
+  const uint32_t* a = std::get_if<uint32_t>(align);
+  if (a == nullptr || *a == 0 || (*a & (*a - 1)) != 0) {
+    return absl::DataLossError(absl::StrFormat("%s: general.alignment must be a u32 power of two, got %s%s",
+                                               path().string(), DescribeType(*align),
+                                               a != nullptr ? absl::StrFormat(" %d", *a) : ""));
+  }
+  alignment_ = *a;
+  return absl::OkStatus();
+}
+
+absl::Status GgufFile::Parse() {
+  Cursor in(file_.view(), file_.path());
+  TUNE_ASSIGN_OR_RETURN(Header header, ParseHeader(in, path()));
+  version_ = header.version;
+  TUNE_RETURN_IF_ERROR(ParseMetadata(in, header.n_kv, metadata_));
+  TUNE_RETURN_IF_ERROR(ReadAlignment());
   std::set<std::string, std::less<>> names;
   uint64_t expected_offset = 0;
-  for (uint64_t i = 0; i < n_tensors; ++i) {
-    TensorInfo t;
-    TUNE_ASSIGN_OR_RETURN(t.name, in.ReadString(absl::StrFormat("tensor #%d name", i)));
-    const std::string field = absl::StrFormat("tensor '%s'", t.name);
-    if (t.name.empty() || t.name.size() > kMaxTensorNameBytes) {
-      return in.Corrupt(field, absl::StrFormat("name length %d is outside 1..%d", t.name.size(),
-                                               kMaxTensorNameBytes));
-    }
-    if (!names.insert(t.name).second) return in.Corrupt(field, "duplicate tensor name");
-    TUNE_ASSIGN_OR_RETURN(uint32_t n_dims, in.Read<uint32_t>(field + " n_dims"));
-    if (n_dims < 1 || n_dims > static_cast<uint32_t>(kMaxDims)) {
-      return in.Corrupt(field, absl::StrFormat("n_dims %d is outside 1..%d", n_dims, kMaxDims));
-    }
-    for (uint32_t d = 0; d < n_dims; ++d) {
-      TUNE_ASSIGN_OR_RETURN(int64_t n, in.Read<int64_t>(field + " ne"));
-      t.ne.push_back(n);
-    }
-    TUNE_ASSIGN_OR_RETURN(uint32_t type_id, in.Read<uint32_t>(field + " type"));
-    absl::StatusOr<GgmlType> type = GgmlTypeFromId(type_id);
-    if (!type.ok()) return core::Annotate(type.status(), path().string() + ": " + field);
-    t.type = *type;
-    absl::StatusOr<uint64_t> nbytes = TensorBytes(t.type, t.ne);
-    if (!nbytes.ok()) return in.Corrupt(field, std::string(nbytes.status().message()));
-    t.nbytes = *nbytes;
-    // Offsets stay below the file size by induction, so no sum below can overflow.
-    if (t.nbytes > file_.size()) {
-      return in.Corrupt(
-          field, absl::StrFormat("%d data bytes exceed the file size %d", t.nbytes, file_.size()));
-    }
-    TUNE_ASSIGN_OR_RETURN(t.offset, in.Read<uint64_t>(field + " offset"));
-    // ggml packs tensors in info order, each padded to the alignment; any other offset is a
-    // file ggml refuses, so tune refuses it too.
-    if (t.offset != expected_offset) {
-      return in.Corrupt(field, absl::StrFormat("offset %d, expected %d (tensors are packed in "
-                                               "order, each padded to %d bytes)",
-                                               t.offset, expected_offset, alignment_));
-    }
-    if (t.offset + t.nbytes > file_.size()) {
-      return in.Corrupt(field, absl::StrFormat("data ends at %d, past the file size %d",
-                                               t.offset + t.nbytes, file_.size()));
-    }
+  for (uint64_t i = 0; i < header.n_tensors; ++i) {
+    TUNE_ASSIGN_OR_RETURN(TensorInfo t, ParseTensorInfo(in, i, file_.size(), expected_offset, alignment_, path()));
+    if (!names.insert(t.name).second) return in.Corrupt(absl::StrFormat("tensor '%s'", t.name), "duplicate tensor name");
     expected_offset = PadTo(t.offset + t.nbytes, alignment_);
     tensors_.push_back(std::move(t));
   }
-
   data_offset_ = PadTo(in.pos(), alignment_);
   for (const TensorInfo& t : tensors_) {
     if (data_offset_ > file_.size() || t.offset + t.nbytes > file_.size() - data_offset_) {
       return absl::DataLossError(absl::StrFormat(
-          "%s: tensor '%s' data [%d, %d) lies past the end of the file (%d bytes); hint: the "
-          "file is truncated, export or download it again",
-          path().string(), t.name, data_offset_ + t.offset, data_offset_ + t.offset + t.nbytes,
-          file_.size()));
+          "%s: tensor '%s' data [%d, %d) lies past the end of the file (%d bytes); hint: the file is truncated, "
+          "export or download it again",
+          path().string(), t.name, data_offset_ + t.offset, data_offset_ + t.offset + t.nbytes, file_.size()));
     }
   }
   return absl::OkStatus();

@@ -68,6 +68,7 @@ class GgufFile {
  private:
   explicit GgufFile(core::MappedFile file) : file_(std::move(file)) {}
   absl::Status Parse();
+  absl::Status ReadAlignment();  // general.alignment, checked
 
   core::MappedFile file_;
   uint32_t version_ = 0;
