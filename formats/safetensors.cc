@@ -29,6 +29,71 @@ int64_t TensorView::numel() const {
   return n;
 }
 
+namespace {
+
+// One tensor's header entry, checked against the data buffer: dtype, shape (no overflow),
+// offsets inside the buffer and exactly as many bytes as dtype and shape need.
+absl::StatusOr<TensorView> ParseTensor(const std::filesystem::path& path, const std::string& name, const json& entry,
+                                       const uint8_t* buffer, uint64_t buffer_size) {
+  if (!entry.is_object() || !entry.contains("dtype") || !entry["dtype"].is_string() || !entry.contains("shape") ||
+      !entry["shape"].is_array() || !entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
+      entry["data_offsets"].size() != 2) {
+    return Corrupt(path, absl::StrFormat("tensor '%s' lacks dtype, shape or data_offsets", name));
+  }
+  TensorView view;
+  view.name = name;
+  const std::string dtype_name = entry["dtype"].get<std::string>();
+  std::optional<DType> dtype = DTypeFromName(dtype_name);
+  if (!dtype) {
+    return absl::UnimplementedError(absl::StrFormat(
+        "%s: tensor '%s' has dtype %s, which tune does not read (F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL)",
+        path.string(), name, dtype_name));
+  }
+  view.dtype = *dtype;
+  uint64_t numel = 1;
+  for (const json& d : entry["shape"]) {
+    if (!d.is_number_unsigned()) return Corrupt(path, absl::StrFormat("tensor '%s' has a bad shape", name));
+    const uint64_t dim = d.get<uint64_t>();
+    if (dim != 0 && numel > (uint64_t{1} << 62) / dim) {
+      return Corrupt(path, absl::StrFormat("tensor '%s' shape overflows", name));
+    }
+    numel *= dim;
+    view.shape.push_back(static_cast<int64_t>(dim));
+  }
+  const json& offsets = entry["data_offsets"];
+  if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
+    return Corrupt(path, absl::StrFormat("tensor '%s' has bad data_offsets", name));
+  }
+  const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+  if (begin > end || end > buffer_size) {
+    return Corrupt(path, absl::StrFormat("tensor '%s' data_offsets [%d, %d] lie outside the %d-byte data buffer "
+                                         "(truncated file or lying header)",
+                                         name, begin, end, buffer_size));
+  }
+  if (end - begin != numel * DTypeSize(view.dtype)) {
+    return Corrupt(path, absl::StrFormat("tensor '%s' holds %d bytes but dtype %s and its shape need %d", name,
+                                         end - begin, dtype_name, numel * DTypeSize(view.dtype)));
+  }
+  view.data = buffer + begin;
+  view.nbytes = end - begin;
+  return view;
+}
+
+// Overlapping tensors would alias each other's bytes: rejected, as the reference reader does.
+absl::Status CheckNoOverlap(const std::filesystem::path& path, const std::vector<TensorView>& tensors) {
+  std::vector<const TensorView*> by_offset;
+  for (const TensorView& t : tensors) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(), [](const TensorView* a, const TensorView* b) { return a->data < b->data; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    if (by_offset[i - 1]->data + by_offset[i - 1]->nbytes > by_offset[i]->data) {
+      return Corrupt(path, absl::StrFormat("tensors '%s' and '%s' overlap", by_offset[i - 1]->name, by_offset[i]->name));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::path& path) {
   TUNE_ASSIGN_OR_RETURN(core::MappedFile mapped, core::MappedFile::Open(path));
   SafetensorsFile file(std::move(mapped));
@@ -38,82 +103,25 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::pat
   uint64_t header_size = 0;
   std::memcpy(&header_size, base, 8);  // little-endian host assumed (x86-64, aarch64)
   if (header_size > kMaxHeaderBytes || header_size > size - 8) {
-    return Corrupt(path, absl::StrFormat("header size %d exceeds the file size %d (truncated?)",
-                                         header_size, size));
+    return Corrupt(path, absl::StrFormat("header size %d exceeds the file size %d (truncated?)", header_size, size));
   }
   json header = json::parse(base + 8, base + 8 + header_size, nullptr, /*allow_exceptions=*/false);
   if (!header.is_object()) return Corrupt(path, "header is not a JSON object");
   const uint8_t* buffer = base + 8 + header_size;
   const uint64_t buffer_size = size - 8 - header_size;
-
   for (auto& [name, entry] : header.items()) {
-    if (name == "__metadata__") {
-      if (!entry.is_object()) return Corrupt(path, "__metadata__ is not an object");
-      for (auto& [k, v] : entry.items()) {
-        if (!v.is_string()) return Corrupt(path, absl::StrFormat("__metadata__.%s is not a string", k));
-        file.metadata_[k] = v.get<std::string>();
-      }
+    if (name != "__metadata__") {
+      TUNE_ASSIGN_OR_RETURN(TensorView view, ParseTensor(path, name, entry, buffer, buffer_size));
+      file.tensors_.push_back(std::move(view));
       continue;
     }
-    if (!entry.is_object() || !entry.contains("dtype") || !entry["dtype"].is_string() ||
-        !entry.contains("shape") || !entry["shape"].is_array() ||
-        !entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
-        entry["data_offsets"].size() != 2) {
-      return Corrupt(path, absl::StrFormat("tensor '%s' lacks dtype, shape or data_offsets", name));
-    }
-    TensorView view;
-    view.name = name;
-    std::string dtype_name = entry["dtype"].get<std::string>();
-    std::optional<DType> dtype = DTypeFromName(dtype_name);
-    if (!dtype) {
-      return absl::UnimplementedError(absl::StrFormat(
-          "%s: tensor '%s' has dtype %s, which tune does not read (F32, F16, BF16, F64, I64, "
-          "I32, I16, I8, U8, BOOL)",
-          path.string(), name, dtype_name));
-    }
-    view.dtype = *dtype;
-    uint64_t numel = 1;
-    for (const json& d : entry["shape"]) {
-      if (!d.is_number_unsigned()) return Corrupt(path, absl::StrFormat("tensor '%s' has a bad shape", name));
-      uint64_t dim = d.get<uint64_t>();
-      if (dim != 0 && numel > (uint64_t{1} << 62) / dim) {
-        return Corrupt(path, absl::StrFormat("tensor '%s' shape overflows", name));
-      }
-      numel *= dim;
-      view.shape.push_back(static_cast<int64_t>(dim));
-    }
-    const json& offsets = entry["data_offsets"];
-    if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
-      return Corrupt(path, absl::StrFormat("tensor '%s' has bad data_offsets", name));
-    }
-    uint64_t begin = offsets[0].get<uint64_t>();
-    uint64_t end = offsets[1].get<uint64_t>();
-    if (begin > end || end > buffer_size) {
-      return Corrupt(path, absl::StrFormat(
-                               "tensor '%s' data_offsets [%d, %d] lie outside the %d-byte data "
-                               "buffer (truncated file or lying header)",
-                               name, begin, end, buffer_size));
-    }
-    if (end - begin != numel * DTypeSize(view.dtype)) {
-      return Corrupt(path, absl::StrFormat(
-                               "tensor '%s' holds %d bytes but dtype %s and its shape need %d",
-                               name, end - begin, dtype_name, numel * DTypeSize(view.dtype)));
-    }
-    view.data = buffer + begin;
-    view.nbytes = end - begin;
-    file.tensors_.push_back(std::move(view));
-  }
-  // Overlapping tensors would alias each other's bytes: reject, as the reference reader does.
-  std::vector<const TensorView*> by_offset;
-  for (const TensorView& t : file.tensors_) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const TensorView* a, const TensorView* b) { return a->data < b->data; });
-  for (size_t i = 1; i < by_offset.size(); ++i) {
-    if (by_offset[i - 1]->data + by_offset[i - 1]->nbytes > by_offset[i]->data) {
-      return Corrupt(path, absl::StrFormat("tensors '%s' and '%s' overlap",
-                                           by_offset[i - 1]->name, by_offset[i]->name));
+    if (!entry.is_object()) return Corrupt(path, "__metadata__ is not an object");
+    for (auto& [k, v] : entry.items()) {
+      if (!v.is_string()) return Corrupt(path, absl::StrFormat("__metadata__.%s is not a string", k));
+      file.metadata_[k] = v.get<std::string>();
     }
   }
+  TUNE_RETURN_IF_ERROR(CheckNoOverlap(path, file.tensors_));
   return file;
 }
 
