@@ -26,10 +26,8 @@ absl::StatusOr<std::optional<core::Config>> LoadConfigFlags(const ConfigFlags& f
   TUNE_RETURN_IF_ERROR(model::ParseModelOptions(*config).status());
   TUNE_RETURN_IF_ERROR(model::ParseLoraOptions(*config).status());
   TUNE_RETURN_IF_ERROR(train::ParseTrainOptions(*config).status());
-  data::IngestOptions ingest;
-  TUNE_RETURN_IF_ERROR(data::ParseIngestConfig(*config, ingest));
-  retrain::RetrainOptions retrain;
-  TUNE_RETURN_IF_ERROR(retrain::ParseRetrainConfig(*config, retrain));
+  TUNE_RETURN_IF_ERROR(data::ParseIngestOptions(*config).status());
+  TUNE_RETURN_IF_ERROR(retrain::ParseRetrainOptions(*config).status());
   return std::optional<core::Config>(std::move(config).value());
 }
 

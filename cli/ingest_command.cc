@@ -27,7 +27,9 @@ absl::Status RunIngestCommand(const IngestFlags& f) {
   data::IngestOptions options;
   // The whole config is validated (every section), then [ingest] is read.
   TUNE_ASSIGN_OR_RETURN(std::optional<core::Config> config, LoadConfigFlags(f.config));
-  if (config) TUNE_RETURN_IF_ERROR(data::ParseIngestConfig(*config, options));
+  if (config) {
+    TUNE_ASSIGN_OR_RETURN(options, data::ParseIngestOptions(*config));
+  }
   // Flags win over the config file.
   options.repo = f.repo;
   options.out = f.out;

@@ -23,7 +23,7 @@ absl::StatusOr<retrain::RetrainOptions> ToOptions(const RetrainFlags& f) {
   retrain::RetrainOptions o;
   TUNE_ASSIGN_OR_RETURN(std::optional<core::Config> config, LoadConfigFlags(f.config));
   if (config) {
-    TUNE_RETURN_IF_ERROR(retrain::ParseRetrainConfig(*config, o));
+    TUNE_ASSIGN_OR_RETURN(o, retrain::ParseRetrainOptions(*config));
     // The base model: model.base unless --base.
     TUNE_ASSIGN_OR_RETURN(model::ModelOptions model, model::ParseModelOptions(*config));
     o.base = model.base;

@@ -54,9 +54,9 @@ struct IngestOptions {
   bool progress = true;            // progress on stderr
 };
 
-// Reads the [ingest] section of `config` into `options` (unset keys keep their values).
-// InvalidArgument naming the file, key and allowed range on a bad or unknown key.
-absl::Status ParseIngestConfig(const core::Config& config, IngestOptions& options);
+// The [ingest] section of `config` over the defaults of IngestOptions. InvalidArgument naming the
+// file, key and allowed range on a bad or unknown key.
+absl::StatusOr<IngestOptions> ParseIngestOptions(const core::Config& config);
 
 struct IngestResult {
   std::filesystem::path dataset;  // == options.out

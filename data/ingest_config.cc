@@ -1,11 +1,12 @@
-// ParseIngestConfig: the [ingest] section of a tune config (keys and ranges in docs/ingest.md).
+// ParseIngestOptions: the [ingest] section of a tune config (keys and ranges in docs/ingest.md).
 #include "absl/strings/str_format.h"
 #include "core/status.h"
 #include "data/ingest.h"
 
 namespace tune::data {
 
-absl::Status ParseIngestConfig(const core::Config& config, IngestOptions& o) {
+absl::StatusOr<IngestOptions> ParseIngestOptions(const core::Config& config) {
+  IngestOptions o;
   core::SectionReader r(config, "ingest");
   std::string tokenizer = o.tokenizer.string();
   TUNE_RETURN_IF_ERROR(r.Read("tokenizer", tokenizer));
@@ -57,7 +58,8 @@ absl::Status ParseIngestConfig(const core::Config& config, IngestOptions& o) {
   TUNE_RETURN_IF_ERROR(r.Read("shard_tokens", o.shard_tokens, 1024, int64_t{1} << 32));
   TUNE_RETURN_IF_ERROR(r.Read("threads", o.threads, 0, 1024));
   TUNE_RETURN_IF_ERROR(r.Read("incremental", o.incremental));
-  return r.Finish();
+  TUNE_RETURN_IF_ERROR(r.Finish());
+  return o;
 }
 
 }  // namespace tune::data

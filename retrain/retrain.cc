@@ -315,7 +315,8 @@ absl::StatusOr<RetrainState> LockedState(const Layout& l) {
 
 }  // namespace
 
-absl::Status ParseRetrainConfig(const core::Config& config, RetrainOptions& o) {
+absl::StatusOr<RetrainOptions> ParseRetrainOptions(const core::Config& config) {
+  RetrainOptions o;
   core::SectionReader r(config, "retrain");
   std::string dir = o.dir.string();
   TUNE_RETURN_IF_ERROR(r.Read("dir", dir));
@@ -327,7 +328,8 @@ absl::Status ParseRetrainConfig(const core::Config& config, RetrainOptions& o) {
   TUNE_RETURN_IF_ERROR(r.Read("keep", o.keep, 1, 1000));
   TUNE_RETURN_IF_ERROR(r.Read("tasks_per_kind", o.tasks_per_kind, 1, 100000));
   TUNE_RETURN_IF_ERROR(r.Read("serve_url", o.serve_url));
-  return r.Finish();
+  TUNE_RETURN_IF_ERROR(r.Finish());
+  return o;
 }
 
 absl::StatusOr<RetrainOutcome> RunRetrain(const RetrainOptions& o) {

@@ -46,8 +46,9 @@ struct RetrainOptions {
   bool quiet = false;
 };
 
-// The [retrain] section (every key in docs/config.md); unset keys keep `options`' values.
-absl::Status ParseRetrainConfig(const core::Config& config, RetrainOptions& options);
+// The [retrain] section of `config` over the defaults of RetrainOptions (every key in
+// docs/config.md). InvalidArgument naming the file, key and allowed values.
+absl::StatusOr<RetrainOptions> ParseRetrainOptions(const core::Config& config);
 
 struct RetrainOutcome {
   std::string outcome;  // noop | promoted | rejected | rollback

@@ -54,16 +54,16 @@ int main(int argc, char** argv) {
   for (const auto& f : *files) bytes += f.size;
 
   fs::path out = fs::temp_directory_path() / "tune-ingest-bench-out";
-  tune::data::IngestOptions options;
   std::vector<std::string> overrides;
   for (int i = 4; i < argc; ++i) overrides.push_back(std::string("ingest.") + argv[i]);
   auto config = tune::core::Config::Parse("", "command line", overrides);
-  absl::Status parsed =
-      config.ok() ? tune::data::ParseIngestConfig(*config, options) : config.status();
+  absl::StatusOr<tune::data::IngestOptions> parsed =
+      config.ok() ? tune::data::ParseIngestOptions(*config) : config.status();
   if (!parsed.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(parsed.message()).c_str());
+    std::fprintf(stderr, "%s\n", std::string(parsed.status().message()).c_str());
     return 2;
   }
+  tune::data::IngestOptions options = *parsed;
   options.repo = repo;
   options.out = out;
   options.tokenizer = argv[2];

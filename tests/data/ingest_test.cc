@@ -546,20 +546,21 @@ TEST(IngestConfigTest, ReadsKeysAndRejectsUnknownOnes) {
       "eval_fraction = 0.1\n",
       "test.toml");
   ASSERT_TRUE(config.ok());
-  IngestOptions o;
-  ASSERT_TRUE(ParseIngestConfig(*config, o).ok());
+  absl::StatusOr<IngestOptions> parsed = ParseIngestOptions(*config);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const IngestOptions& o = *parsed;
   EXPECT_DOUBLE_EQ(o.fim.fim_rate, 0.9);
   EXPECT_EQ(o.filters.exclude, std::vector<std::string>{"docs/**"});
   EXPECT_EQ(o.minhash.bands, 20);
   EXPECT_EQ(o.minhash.permutations, 256);
 
   auto unknown = core::Config::Parse("[ingest]\nfim_rat = 0.9\n", "test.toml");
-  EXPECT_EQ(ParseIngestConfig(*unknown, o).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseIngestOptions(*unknown).status().code(), absl::StatusCode::kInvalidArgument);
   auto range = core::Config::Parse("[ingest]\nfim_rate = 1.5\n", "test.toml");
-  absl::Status st = ParseIngestConfig(*range, o);
+  absl::Status st = ParseIngestOptions(*range).status();
   EXPECT_NE(st.message().find("fim_rate"), std::string::npos) << st;
   auto bands = core::Config::Parse("[ingest]\nlsh_bands = 30\n", "test.toml");
-  EXPECT_NE(ParseIngestConfig(*bands, o).message().find("lsh_bands"), std::string::npos);
+  EXPECT_NE(ParseIngestOptions(*bands).status().message().find("lsh_bands"), std::string::npos);
   ASSERT_TRUE(core::Config::Load(::tune::testing::SourcePath("configs/ingest-example.toml")).ok());
 }
 
