@@ -163,22 +163,30 @@ absl::StatusOr<std::string> RepoReader::ResolveCommit(std::string_view rev) {
   return OidHex(git_object_id(peeled));
 }
 
-absl::StatusOr<std::vector<TreeFile>> RepoReader::ListFiles(std::string_view commit_id) {
+namespace {
+
+// The tree of a commit; `missing_commit` is the code when the commit cannot be read.
+absl::StatusOr<internal::TreePtr> TreeOf(git_repository* repo, std::string_view commit_id,
+                                         absl::StatusCode missing_commit) {
   TUNE_ASSIGN_OR_RETURN(git_oid oid, ParseOid(commit_id));
   git_commit* c = nullptr;
-  if (git_commit_lookup(&c, impl_->repo.get(), &oid) != 0) {
-    return GitError(absl::StatusCode::kDataLoss,
-                    absl::StrFormat("cannot read commit %s", commit_id));
+  if (git_commit_lookup(&c, repo, &oid) != 0) {
+    return GitError(missing_commit, absl::StrFormat("cannot read commit %s", commit_id));
   }
   internal::CommitPtr commit(c);
   git_tree* t = nullptr;
   if (git_commit_tree(&t, c) != 0) {
-    return GitError(absl::StatusCode::kDataLoss,
-                    absl::StrFormat("cannot read the tree of commit %s", commit_id));
+    return GitError(absl::StatusCode::kDataLoss, absl::StrFormat("cannot read the tree of commit %s", commit_id));
   }
-  internal::TreePtr tree(t);
+  return internal::TreePtr(t);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TreeFile>> RepoReader::ListFiles(std::string_view commit_id) {
+  TUNE_ASSIGN_OR_RETURN(internal::TreePtr tree, TreeOf(impl_->repo.get(), commit_id, absl::StatusCode::kDataLoss));
   WalkState state{impl_->odb.get(), {}, absl::OkStatus()};
-  if (git_tree_walk(t, GIT_TREEWALK_PRE, WalkCallback, &state) != 0) {
+  if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, WalkCallback, &state) != 0) {
     if (!state.status.ok()) return state.status;
     return GitError(absl::StatusCode::kDataLoss,
                     absl::StrFormat("cannot walk the tree of commit %s", commit_id));
@@ -248,23 +256,8 @@ absl::StatusOr<std::vector<std::string>> RepoReader::RecentCommits(std::string_v
 
 absl::StatusOr<std::vector<std::string>> RepoReader::ChangedPaths(std::string_view from_commit,
                                                                   std::string_view to_commit) {
-  auto tree_of = [&](std::string_view id) -> absl::StatusOr<internal::TreePtr> {
-    TUNE_ASSIGN_OR_RETURN(git_oid oid, ParseOid(id));
-    git_commit* c = nullptr;
-    if (git_commit_lookup(&c, impl_->repo.get(), &oid) != 0) {
-      return GitError(absl::StatusCode::kInvalidArgument,
-                      absl::StrFormat("cannot read commit %s", id));
-    }
-    internal::CommitPtr commit(c);
-    git_tree* t = nullptr;
-    if (git_commit_tree(&t, c) != 0) {
-      return GitError(absl::StatusCode::kDataLoss,
-                      absl::StrFormat("cannot read the tree of %s", id));
-    }
-    return internal::TreePtr(t);
-  };
-  TUNE_ASSIGN_OR_RETURN(internal::TreePtr from, tree_of(from_commit));
-  TUNE_ASSIGN_OR_RETURN(internal::TreePtr to, tree_of(to_commit));
+  TUNE_ASSIGN_OR_RETURN(internal::TreePtr from, TreeOf(impl_->repo.get(), from_commit, absl::StatusCode::kInvalidArgument));
+  TUNE_ASSIGN_OR_RETURN(internal::TreePtr to, TreeOf(impl_->repo.get(), to_commit, absl::StatusCode::kInvalidArgument));
   git_diff* d = nullptr;
   if (git_diff_tree_to_tree(&d, impl_->repo.get(), from.get(), to.get(), nullptr) != 0) {
     return GitError(absl::StatusCode::kDataLoss,
