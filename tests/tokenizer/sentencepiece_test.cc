@@ -5,6 +5,7 @@
 
 #include "core/file.h"
 #include "tests/support/temp_dir.h"
+#include "tests/tokenizer/fim_expectations.h"
 #include "tokenizer/internal/sentencepiece_bridge.h"
 #include "tokenizer/tokenizer.h"
 
@@ -71,15 +72,8 @@ TEST(SentencePiece, EmbeddedTinyModelMatchesLibsentencepieceAndHasFim) {
   auto tok = Tokenizer::Load(model);
   ASSERT_TRUE(tok.ok()) << tok.status();
   EXPECT_EQ((*tok)->vocab_size(), 512);
-  const FimTokens& fim = (*tok)->fim();
-  ASSERT_TRUE(fim.available());
-  EXPECT_EQ((*tok)->TokenText(*fim.prefix), "<fim_prefix>");
-  EXPECT_EQ((*tok)->TokenText(*fim.middle), "<fim_middle>");
-  EXPECT_EQ((*tok)->TokenText(*fim.suffix), "<fim_suffix>");
-  EXPECT_EQ((*tok)->TokenText(*fim.pad), "<fim_pad>");
-  EXPECT_EQ((*tok)->TokenText(*fim.repo_name), "<repo_name>");
-  EXPECT_EQ((*tok)->TokenText(*fim.file_sep), "<file_sep>");
-  EXPECT_EQ(fim.eot, (*tok)->eos_id());
+  tune::testing::ExpectStarCoderFimTokens(**tok);
+  EXPECT_EQ((*tok)->fim().eot, (*tok)->eos_id());
   EXPECT_EQ((*tok)->TokenText(*(*tok)->eos_id()), "</s>");
 }
 
@@ -119,11 +113,8 @@ TEST_P(TrainedModel, MatchesLibsentencepiece) {
 
   auto tok = Tokenizer::Load(dir / "m.model");
   ASSERT_TRUE(tok.ok()) << tok.status();
+  tune::testing::ExpectStarCoderFimTokens(**tok);
   const FimTokens& fim = (*tok)->fim();
-  ASSERT_TRUE(fim.available());
-  EXPECT_EQ((*tok)->TokenText(*fim.prefix), "<fim_prefix>");
-  EXPECT_EQ((*tok)->TokenText(*fim.suffix), "<fim_suffix>");
-  EXPECT_EQ((*tok)->TokenText(*fim.file_sep), "<file_sep>");
   EXPECT_EQ(fim.eot, (*tok)->eos_id());
   // With parsing on, the marker is one token; off, it is spelled out.
   EXPECT_THAT((*tok)->Encode("a<fim_prefix>b", true), ::testing::Contains(*fim.prefix));

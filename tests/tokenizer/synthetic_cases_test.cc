@@ -5,6 +5,7 @@
 
 #include "tests/support/temp_dir.h"
 #include "tests/tokenizer/cases.h"
+#include "tests/tokenizer/fim_expectations.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tune::tokenizer {
@@ -45,15 +46,8 @@ TEST(SyntheticCases, PreTokenizerNamesAndFamilyTokens) {
   EXPECT_FALSE((*gpt2)->add_bos());
   EXPECT_FALSE((*llama3)->fim().available());
 
-  const FimTokens& fim = (*starcoder)->fim();
-  ASSERT_TRUE(fim.available());
-  EXPECT_EQ((*starcoder)->TokenText(*fim.prefix), "<fim_prefix>");
-  EXPECT_EQ((*starcoder)->TokenText(*fim.middle), "<fim_middle>");
-  EXPECT_EQ((*starcoder)->TokenText(*fim.suffix), "<fim_suffix>");
-  EXPECT_EQ((*starcoder)->TokenText(*fim.pad), "<fim_pad>");
-  EXPECT_EQ((*starcoder)->TokenText(*fim.repo_name), "<repo_name>");
-  EXPECT_EQ((*starcoder)->TokenText(*fim.file_sep), "<file_sep>");
-  EXPECT_EQ((*starcoder)->TokenText(*fim.eot), "<|endoftext|>");
+  tune::testing::ExpectStarCoderFimTokens(**starcoder);
+  EXPECT_EQ((*starcoder)->TokenText(*(*starcoder)->fim().eot), "<|endoftext|>");
 }
 
 TEST(SyntheticCases, DeepseekCoderFimTokens) {
