@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cstdio>
 #include <deque>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "core/file.h"
 #include "core/status.h"
@@ -166,10 +167,14 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
       const bool literal = type == TokenType::kControl || type == TokenType::kUserDefined;
       token_bytes[id] = literal ? text : internal::ByteLevelToBytes(text);
     } else if (type == TokenType::kByte) {
-      unsigned value = 0;
-      if (text.size() != 6 || std::sscanf(text.c_str(), "<0x%2X>", &value) != 1) {
+      // Two hex digits exactly: sscanf's %2X also took "<0x-3>", and byte_ids[4294967293] was
+      // written (found by fuzz/tokenizer_model).
+      if (text.size() != 6 || !text.starts_with("<0x") || text[5] != '>' ||
+          !absl::ascii_isxdigit(static_cast<unsigned char>(text[3])) ||
+          !absl::ascii_isxdigit(static_cast<unsigned char>(text[4]))) {
         return Invalid(origin, absl::StrFormat("byte token %d is '%s', not <0xXX>", id, text));
       }
+      const unsigned value = static_cast<unsigned>(std::stoul(text.substr(3, 2), nullptr, 16));
       token_bytes[id] = std::string(1, static_cast<char>(value));
       byte_ids[value] = id;
     } else {
