@@ -1,6 +1,8 @@
 #include "data/dataset.h"
 
 #include <nlohmann/json.hpp>
+#include <type_traits>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
@@ -13,6 +15,22 @@ namespace {
 
 using nlohmann::json;
 
+// Whether `value` converts to T exactly: get<int>() converts a float or an integer out of range
+// unchecked (undefined behaviour for 1e20; found by fuzz/dataset) and wraps 2^64-1.
+template <typename T>
+bool FitsIn(const json& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value.is_boolean();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return value.is_number();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (value.is_number_unsigned()) return std::in_range<T>(value.get<uint64_t>());
+    return value.is_number_integer() && std::in_range<T>(value.get<int64_t>());
+  } else {
+    return true;  // strings, arrays, objects: get<T>() checks the type and throws
+  }
+}
+
 absl::StatusOr<json> ReadJson(const std::filesystem::path& path) {
   TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -20,7 +38,8 @@ absl::StatusOr<json> ReadJson(const std::filesystem::path& path) {
     return absl::InvalidArgumentError(
         absl::StrFormat("'%s' is not a JSON object; hint: re-run `tune ingest`", path.string()));
   }
-  int version = j.value("format_version", 0);
+  const auto v = j.find("format_version");
+  const int version = v != j.end() && FitsIn<int>(*v) ? v->get<int>() : 0;
   if (version != kDatasetFormatVersion) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "'%s' has format_version %d, this build reads %d; hint: re-run `tune ingest`",
@@ -37,11 +56,15 @@ absl::Status Field(const json& j, const char* key, T& out, const std::filesystem
     return absl::InvalidArgumentError(
         absl::StrFormat("'%s': missing field '%s'", path.string(), key));
   }
+  const auto wrong = [&] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "'%s': field '%s' has the wrong type or is out of range", path.string(), key));
+  };
+  if (!FitsIn<T>(*it)) return wrong();
   try {
     out = it->get<T>();
   } catch (const json::exception&) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("'%s': field '%s' has the wrong type", path.string(), key));
+    return wrong();
   }
   return absl::OkStatus();
 }

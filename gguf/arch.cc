@@ -121,7 +121,9 @@ absl::Status SetArchMetadata(GgufWriter& writer, Arch arch, const HParams& hp) {
 }
 
 absl::StatusOr<std::optional<std::string>> GgufTensorName(Arch arch, std::string_view hf_name) {
-  const auto [module, suffix] = SplitSuffix(hf_name);
+  // Not a structured binding: clang 14 (the sanitizer build) cannot capture those in a lambda.
+  const std::pair<std::string_view, std::string_view> split = SplitSuffix(hf_name);
+  const std::string_view module = split.first, suffix = split.second;
   auto mapped = [&](std::string_view gguf) -> std::optional<std::string> {
     if (gguf.empty()) return std::nullopt;
     return absl::StrFormat("%s%s", gguf, suffix);

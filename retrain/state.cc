@@ -47,10 +47,16 @@ absl::StatusOr<std::optional<Scores>> ParseScores(const json& j, const char* key
                                                   const std::string& where) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::optional<Scores>();
-  if (!it->is_object() || !(*it)["exact_match"].is_number() || !(*it)["edit_similarity"].is_number()) {
+  // find(), not operator[]: on a const object a missing key is undefined behaviour (a
+  // use-after-free under ASan; found by fuzz/retrain_state).
+  const auto number = [&](const char* name) -> const json* {
+    auto field = it->find(name);
+    return field != it->end() && field->is_number() ? &*field : nullptr;
+  };
+  if (!it->is_object() || !number("exact_match") || !number("edit_similarity")) {
     return Malformed(file, where + key, "is not {exact_match, edit_similarity}");
   }
-  return std::optional<Scores>(Scores{(*it)["exact_match"].get<double>(), (*it)["edit_similarity"].get<double>()});
+  return std::optional<Scores>(Scores{number("exact_match")->get<double>(), number("edit_similarity")->get<double>()});
 }
 
 absl::StatusOr<RunRecord> ParseRun(const json& j, const std::filesystem::path& file, const std::string& where) {
@@ -84,8 +90,12 @@ absl::StatusOr<std::optional<PendingRun>> ParsePending(const json& j, const std:
   return std::optional<PendingRun>(p);
 }
 
+// The number of a run id "r0042" (0 for another form), clamped to [0, kMaxRunNumber]: strtoll
+// saturates at INT64_MAX for "r99999999999999999999", and next_id = number + 1 overflowed.
+constexpr int64_t kMaxRunNumber = 999'999'999;
 int64_t IdNumber(const std::string& id) {
-  return id.size() > 1 && id[0] == 'r' ? std::strtoll(id.c_str() + 1, nullptr, 10) : 0;
+  if (id.size() < 2 || id[0] != 'r') return 0;
+  return std::clamp<int64_t>(std::strtoll(id.c_str() + 1, nullptr, 10), 0, kMaxRunNumber);
 }
 
 }  // namespace

@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 ctest --test-dir build --output-on-failure -j"${TUNE_JOBS:-2}" --timeout 900
+# The torch-free libraries' tests again under ASan + UBSan, and a fuzz smoke run of every target.
+./scripts/run-sanitizer-tests.sh

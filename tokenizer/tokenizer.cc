@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cstdio>
 #include <deque>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "core/file.h"
 #include "core/status.h"
@@ -105,11 +106,13 @@ struct Tokenizer::Impl {
 
 namespace {
 
-absl::Status Invalid(std::string_view what) {
+// `origin` is the file the vocabulary came from (found by fuzz/tokenizer_model: these errors
+// did not name it), or "vocabulary data" for FromVocab.
+absl::Status Invalid(const fs::path& origin, std::string_view what) {
   return absl::InvalidArgumentError(
-      absl::StrFormat("tokenizer vocabulary: %s; hint: the vocabulary data (tokenizer.json, "
+      absl::StrFormat("%s: tokenizer vocabulary: %s; hint: the vocabulary data (tokenizer.json, "
                       "tokenizer.model or GGUF tokenizer.ggml.*) is inconsistent",
-                      what));
+                      origin.string(), what));
 }
 
 }  // namespace
@@ -117,19 +120,19 @@ absl::Status Invalid(std::string_view what) {
 absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
   const VocabData& v = vocab;
   const auto n = static_cast<int32_t>(v.tokens.size());
-  if (n == 0) return Invalid("no tokens");
+  if (n == 0) return Invalid(origin, "no tokens");
   if (v.types.size() != v.tokens.size()) {
-    return Invalid(absl::StrFormat("%d token types for %d tokens", v.types.size(), n));
+    return Invalid(origin, absl::StrFormat("%d token types for %d tokens", v.types.size(), n));
   }
   if (!v.scores.empty() && v.scores.size() != v.tokens.size()) {
-    return Invalid(absl::StrFormat("%d scores for %d tokens", v.scores.size(), n));
+    return Invalid(origin, absl::StrFormat("%d scores for %d tokens", v.scores.size(), n));
   }
   for (const auto& [name, id] :
        {std::pair{"bos", v.bos}, {"eos", v.eos}, {"unk", v.unk}, {"pad", v.pad},
         {"fim prefix", v.fim.prefix}, {"fim middle", v.fim.middle}, {"fim suffix", v.fim.suffix},
         {"fim pad", v.fim.pad}, {"repo_name", v.fim.repo_name}, {"file_sep", v.fim.file_sep},
         {"eot", v.fim.eot}}) {
-    if (id && (*id < 0 || *id >= n)) return Invalid(absl::StrFormat("%s id %d", name, *id));
+    if (id && (*id < 0 || *id >= n)) return Invalid(origin, absl::StrFormat("%s id %d", name, *id));
   }
   const bool byte_level = v.model == ModelKind::kByteLevelBpe;
   if (byte_level) {
@@ -143,9 +146,9 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
     pre.emplace(*kind);
     nfc = *kind == internal::PreTokenizerKind::kQwen2;
     ignore_merges = *kind == internal::PreTokenizerKind::kLlama3;
-    if (v.merges.empty()) return Invalid("byte-level BPE without merges");
+    if (v.merges.empty()) return Invalid(origin, "byte-level BPE without merges");
   } else if (v.merges.empty() && v.scores.empty()) {
-    return Invalid("SentencePiece vocabulary with neither scores nor merges");
+    return Invalid(origin, "SentencePiece vocabulary with neither scores nor merges");
   }
 
   // Decoded bytes, lookup tables, matchable specials.
@@ -164,10 +167,14 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
       const bool literal = type == TokenType::kControl || type == TokenType::kUserDefined;
       token_bytes[id] = literal ? text : internal::ByteLevelToBytes(text);
     } else if (type == TokenType::kByte) {
-      unsigned value = 0;
-      if (text.size() != 6 || std::sscanf(text.c_str(), "<0x%2X>", &value) != 1) {
-        return Invalid(absl::StrFormat("byte token %d is '%s', not <0xXX>", id, text));
+      // Two hex digits exactly: sscanf's %2X also took "<0x-3>", and byte_ids[4294967293] was
+      // written (found by fuzz/tokenizer_model).
+      if (text.size() != 6 || !text.starts_with("<0x") || text[5] != '>' ||
+          !absl::ascii_isxdigit(static_cast<unsigned char>(text[3])) ||
+          !absl::ascii_isxdigit(static_cast<unsigned char>(text[4]))) {
+        return Invalid(origin, absl::StrFormat("byte token %d is '%s', not <0xXX>", id, text));
       }
+      const unsigned value = static_cast<unsigned>(std::stoul(text.substr(3, 2), nullptr, 16));
       token_bytes[id] = std::string(1, static_cast<char>(value));
       byte_ids[value] = id;
     } else {
@@ -218,14 +225,14 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
       const std::string& m = v.merges[rank];
       const size_t space = m.find(' ', 1);
       if (space == std::string::npos) {
-        return Invalid(absl::StrFormat("merge %d '%s' is not 'left right'", rank, m));
+        return Invalid(origin, absl::StrFormat("merge %d '%s' is not 'left right'", rank, m));
       }
       const std::string_view left = std::string_view(m).substr(0, space);
       const std::string_view right = std::string_view(m).substr(space + 1);
       joined.assign(left).append(right);
       auto l = by_text.find(left), r = by_text.find(right), c = by_text.find(joined);
       if (l == by_text.end() || r == by_text.end() || c == by_text.end()) {
-        return Invalid(absl::StrFormat("merge %d '%s' names a token not in the vocabulary",
+        return Invalid(origin, absl::StrFormat("merge %d '%s' names a token not in the vocabulary",
                                        rank, m));
       }
       merges.Add(l->second, r->second, static_cast<int32_t>(rank), c->second);
@@ -342,9 +349,12 @@ void Tokenizer::Impl::EncodeSentencePieceWord(std::string_view word, std::vector
   symbols.clear();
   for (size_t pos = 0; pos < word.size();) {
     const int length = internal::DecodeUtf8(word, pos).length;
+    // Byte fallback needs a byte token for every byte of the character, not only the first
+    // (found by fuzz/tokenizer_model: a vocabulary with <0xE2> but not <0x96> encoded id -1).
+    const auto has_byte_token = [&](char c) { return byte_ids[static_cast<uint8_t>(c)] >= 0; };
     if (auto it = pieces.find(word.substr(pos, length)); it != pieces.end()) {
       symbols.push_back(it->second);
-    } else if (byte_ids[static_cast<uint8_t>(word[pos])] >= 0) {
+    } else if (std::all_of(word.begin() + pos, word.begin() + pos + length, has_byte_token)) {
       for (int i = 0; i < length; ++i) {
         symbols.push_back(byte_ids[static_cast<uint8_t>(word[pos + i])]);
       }

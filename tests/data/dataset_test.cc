@@ -80,6 +80,44 @@ TEST(ManifestTest, RoundTripsAndRejectsOtherVersions) {
   EXPECT_NE(missing.status().message().find("source"), std::string::npos);
 }
 
+// Found by fuzz/dataset (fuzz/regressions/dataset/): numbers were converted unchecked, undefined
+// behaviour for a float out of the int range, a silent wrap for a negative or huge integer.
+TEST(ManifestTest, NumbersOfTheWrongKindOrRangeAreErrors) {
+  TempDir dir;
+  DatasetManifest m;
+  m.config_json = "{}";
+  m.shards = {{"train-00000.tshard", "train", 5, 1, 0}};
+  const std::string text = ManifestToJson(m);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string changed = text;
+    changed.replace(changed.find(from), from.size(), to);
+    EXPECT_TRUE(core::WriteFileAtomic(dir / "manifest.json", changed).ok());
+    return ReadManifest(dir.path()).status();
+  };
+  for (const char* version : {"1.5e20", "1e300", "4294967297", "1.5", "\"1\""}) {
+    const absl::Status status = with("\"format_version\": 1", std::string("\"format_version\": ") + version);
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << version;
+    EXPECT_NE(status.message().find("format_version 0"), std::string::npos) << status;
+  }
+  for (const char* size : {"1.5e20", "4294967296", "-1.5", "2.5", "true"}) {
+    const absl::Status status = with("\"vocab_size\": 0", std::string("\"vocab_size\": ") + size);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << size;
+    EXPECT_NE(status.message().find("field 'vocab_size'"), std::string::npos) << status;
+  }
+  for (const char* tokens : {"-1", "1e30", "18446744073709551616"}) {
+    const absl::Status status = with("\"tokens\": 5", std::string("\"tokens\": ") + tokens);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << tokens;
+    EXPECT_NE(status.message().find("field 'tokens'"), std::string::npos) << status;
+  }
+  EXPECT_TRUE(with("\"vocab_size\": 0", "\"vocab_size\": 2147483647").ok());
+
+  SplitRecord split;
+  std::string split_text = SplitToJson(split);
+  split_text.replace(split_text.find("\"split_seed\": 0"), 15, "\"split_seed\": 1e30");
+  ASSERT_TRUE(core::WriteFileAtomic(dir / "split.json", split_text).ok());
+  EXPECT_NE(ReadSplit(dir.path()).status().message().find("field 'split_seed'"), std::string::npos);
+}
+
 TEST(HeldOutTest, RoundTripsAndNamesTheBadLine) {
   TempDir dir;
   HeldOutSet set{std::string(40, 'c'), "proj", {}};

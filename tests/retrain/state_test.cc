@@ -57,6 +57,25 @@ TEST(RetrainStateTest, MalformedStateNamesTheField) {
   EXPECT_EQ(ReadState(tmp / "d.json").status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Found by fuzz/retrain_state (fuzz/regressions/retrain_state/): scores without one of their keys
+// were read through const operator[] (undefined behaviour, a use-after-free under ASan).
+TEST(RetrainStateTest, ScoresMissingAKeyAndHugeRunIdsAreHandled) {
+  TempDir tmp;
+  const std::string head = "{\"format\": \"tune-retrain-state\", \"format_version\": 1, "
+                           "\"last_commit\": \"\", \"served\": \"\", \"runs\": [{\"id\": ";
+  const std::string fields = ", \"commit\": \"\", \"started\": \"\", \"finished\": \"\", "
+                             "\"outcome\": \"\", \"reason\": \"\", \"stage\": \"\", \"served_id\": \"\"";
+  tune::testing::WriteTestFile(tmp / "a.json", head + "\"r1\"" + fields +
+                                                   ", \"candidate\": {\"exact_match\": 0.5}}]}");
+  const absl::Status bad = ReadState(tmp / "a.json").status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(bad.message(), HasSubstr("runs[0].candidate is not {exact_match, edit_similarity}"));
+  // The next id after a huge one stays in range (strtoll saturates; + 1 overflowed).
+  tune::testing::WriteTestFile(tmp / "b.json", head + "\"r99999999999999999999\"" + fields + "}]}");
+  RetrainState huge = ReadState(tmp / "b.json").value();
+  EXPECT_EQ(huge.NewRunId(), "r1000000000");
+}
+
 TEST(RetrainLockTest, OneHolderAtATimeAndStaleLocksAreTakenOver) {
   TempDir tmp;
   {

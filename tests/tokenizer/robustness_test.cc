@@ -170,6 +170,56 @@ TEST(Robustness, MalformedFilesAreErrors) {
   EXPECT_GT(loaded, 0);
 }
 
+// Found by fuzz/tokenizer_model (fuzz/regressions/tokenizer_model/): vocabulary errors did not
+// name the file, byte tokens such as "<0x-3>" wrote outside the byte table, and byte fallback took a byte token for a character's first byte as proof that
+// all its bytes had one, encoding id -1 for the others.
+TEST(Robustness, VocabularyErrorsNameTheFile) {
+  tune::testing::TempDir dir;
+  auto bytes = core::ReadFile(
+      tune::testing::SourcePath("fuzz/regressions/tokenizer_model/byte-token-not-hex"));
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  tune::testing::WriteTestFile(dir / "tokenizer.model", *bytes);
+  const absl::Status status = Tokenizer::Load(dir / "tokenizer.model").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::AllOf(::testing::StartsWith((dir / "tokenizer.model").string() + ": "),
+                               ::testing::HasSubstr("not <0xXX>")));
+  // "<0x-3>" passed sscanf's %2X and wrote byte_ids[4294967293].
+  for (const char* bad : {"<0x-3>", "<0x+3>", "<0x 3>", "<0xG0>", "<0x3>", "<0x003>"}) {
+    VocabData v;
+    v.model = ModelKind::kSentencePiece;
+    v.pre = "default";
+    v.tokens = {"a", bad};
+    v.types = {TokenType::kNormal, TokenType::kByte};
+    v.scores = {0, 0};
+    EXPECT_THAT(std::string(Tokenizer::FromVocab(v).status().message()),
+                ::testing::HasSubstr("not <0xXX>"))
+        << bad;
+  }
+  VocabData empty;
+  EXPECT_THAT(std::string(Tokenizer::FromVocab(empty).status().message()),
+              ::testing::StartsWith("vocabulary data: tokenizer vocabulary: no tokens"));
+}
+
+TEST(Robustness, ByteFallbackNeedsATokenForEveryByteOfTheCharacter) {
+  VocabData v;
+  v.model = ModelKind::kSentencePiece;
+  v.pre = "default";
+  v.tokens = {"<unk>", "<0xE2>", "a"};
+  v.types = {TokenType::kUnknown, TokenType::kByte, TokenType::kNormal};
+  v.scores = {0, 0, -1};
+  v.unk = 0;
+  auto with_unk = Tokenizer::FromVocab(v);
+  ASSERT_TRUE(with_unk.ok()) << with_unk.status();
+  // "a€a": € is E2 82 AC, and only E2 has a byte token.
+  EXPECT_THAT((*with_unk)->Encode("a\xE2\x82\xAC" "a"), ::testing::ElementsAre(2, 0, 2));
+  EXPECT_THAT((*with_unk)->Encode("\xE2"), ::testing::ElementsAre(1));
+  v.unk.reset();
+  auto without_unk = Tokenizer::FromVocab(v);
+  ASSERT_TRUE(without_unk.ok()) << without_unk.status();
+  EXPECT_THAT((*without_unk)->Encode("a\xE2\x82\xAC" "a"), ::testing::ElementsAre(2, 2));
+}
+
 // Encode is const and keeps its word cache per thread: threads and interleaved tokenizers must
 // not change any result.
 TEST(Robustness, ThreadsAndInterleavedTokenizersGiveTheSameIds) {
