@@ -132,7 +132,11 @@ absl::StatusOr<RetrainState> ReadState(const std::filesystem::path& file) {
   if (!text.ok()) return text.status();
   json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Malformed(file, "(top level)", "is not a JSON object");
-  if (j.value("format", "") != "tune-retrain-state") return Malformed(file, "format", "is not \"tune-retrain-state\"");
+  // Not value("format", ""): it throws when the field is there but not a string (found by
+  // fuzz/retrain_state: an uncaught exception ended `tune retrain`).
+  if (!j["format"].is_string() || j["format"].get<std::string>() != "tune-retrain-state") {
+    return Malformed(file, "format", "is not \"tune-retrain-state\"");
+  }
   if (!j["format_version"].is_number_integer()) return Malformed(file, "format_version", "is not an integer");
   if (j["format_version"].get<int64_t>() != kStateFormatVersion) {
     return absl::FailedPreconditionError(absl::StrFormat("%s has format_version %d, this tune reads %d",

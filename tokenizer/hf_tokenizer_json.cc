@@ -224,9 +224,14 @@ absl::StatusOr<VocabData> ReadHfTokenizerJson(const std::filesystem::path& path,
   }
   Json& added = j["added_tokens"];
   for (const Json& a : added) {
-    const int32_t id = a.is_object() ? a.value("id", -1) : -1;
-    if (id < 0 || id >= (1 << 24)) return Unsupported(path, "added_tokens id", a);
-    size = std::max(size, id + 1);
+    // An integer in range before any conversion: value("id", -1) converted a float unchecked
+    // (undefined behaviour for 1e30).
+    const Json* id = a.is_object() && a.contains("id") ? &a["id"] : nullptr;
+    if (id == nullptr || !id->is_number_integer() || id->get<int64_t>() < 0 ||
+        id->get<int64_t>() >= (1 << 24)) {
+      return Unsupported(path, "added_tokens id", a);
+    }
+    size = std::max(size, id->get<int32_t>() + 1);
   }
   v.tokens.resize(size);
   v.types.assign(size, TokenType::kUnused);

@@ -53,6 +53,8 @@ TEST(RetrainStateTest, MalformedStateNamesTheField) {
                                                "\"pending\": {\"id\": \"r1\", \"commit\": \"c\", \"started\": \"\", "
                                                "\"stage\": \"deploy\"}}");
   EXPECT_THAT(ReadState(tmp / "c.json").status().message(), HasSubstr("pending.stage"));
+  tune::testing::WriteTestFile(tmp / "e.json", "{\"format\": 7}");  // threw, found by fuzz/retrain_state
+  EXPECT_THAT(ReadState(tmp / "e.json").status().message(), HasSubstr("field format"));
   tune::testing::WriteTestFile(tmp / "d.json", "{\"format\": \"tune-retrain-st");
   EXPECT_EQ(ReadState(tmp / "d.json").status().code(), absl::StatusCode::kDataLoss);
 }

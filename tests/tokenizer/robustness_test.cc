@@ -141,7 +141,12 @@ TEST(Robustness, MalformedFilesAreErrors) {
         R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a"]]},
             "pre_tokenizer": {"type": "ByteLevel"}})",
         R"({"model": {"type": "BPE", "vocab": ["a", "b"], "merges": []},
-            "pre_tokenizer": {"type": "ByteLevel"}})"}) {
+            "pre_tokenizer": {"type": "ByteLevel"}})",
+        // Added-token ids are checked before conversion (a float was converted unchecked).
+        R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+            "added_tokens": [{"id": 1e30, "content": "x"}], "pre_tokenizer": {"type": "ByteLevel"}})",
+        R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+            "added_tokens": [{"id": 1.5, "content": "x"}], "pre_tokenizer": {"type": "ByteLevel"}})"}) {
     const absl::Status status = load("tokenizer.json", json);
     EXPECT_FALSE(status.ok()) << json;
     EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("tokenizer.json")) << json;
