@@ -134,9 +134,12 @@ absl::StatusOr<Decision> Decide(const RetrainOptions& o, const Layout& l, const 
   json report = json::parse(text, nullptr, false);
   if (report.is_object() && report["rows"].is_array()) {
     for (const json& row : report["rows"]) {
-      if (row.value("language", "") != "all" || row.value("kind", "") != "all" || row.value("order", "") != o.fim_order) {
-        continue;
-      }
+      // A field that is missing or not a string (a damaged report) matches nothing.
+      auto is = [&row](const char* key, const std::string& want) {
+        auto it = row.find(key);
+        return it != row.end() && it->is_string() && it->get<std::string>() == want;
+      };
+      if (!row.is_object() || !is("language", "all") || !is("kind", "all") || !is("order", o.fim_order)) continue;
       // row[metric][side] when it is a number.
       auto number = [&row](const char* metric, const char* side) -> std::optional<double> {
         auto m = row.find(metric);
