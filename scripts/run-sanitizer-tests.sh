@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tests of every torch-free library, built with ASan + UBSan (scripts/build-sanitize.sh), then
-# every fuzz target for a short smoke run (TUNE_FUZZ_SMOKE_SECONDS, default 20 s each). LibTorch
+# every fuzz target for a short smoke run (TUNE_FUZZ_SMOKE_SECONDS, default 10 s each, to keep .ci/run under its hour). LibTorch
 # (Debian's, not built with ASan) makes the model/train/export/eval/cli tests impractical under
 # sanitizers; they run in the normal build only (docs/robustness.md). Called by scripts/run-tests.sh.
 set -euo pipefail
@@ -15,4 +15,4 @@ for t in "${tests[@]}"; do
   echo "sanitizer tests: ${t}"
   "${binary}" --gtest_brief=1
 done
-./scripts/fuzz.sh all "${TUNE_FUZZ_SMOKE_SECONDS:-20}"
+./scripts/fuzz.sh all "${TUNE_FUZZ_SMOKE_SECONDS:-10}"
