@@ -165,25 +165,25 @@ std::vector<GroupRow> Aggregate(const Benchmark& b, const ModelResult& base,
 }
 
 absl::StatusOr<Benchmark> LoadOrBuildBenchmark(const std::filesystem::path& dataset,
+                                               const tokenizer::Tokenizer& tokenizer,
                                                const std::filesystem::path& path,
                                                const BenchmarkOptions& options, bool* built) {
-  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> tokenizer, DatasetTokenizer(dataset));
   TUNE_ASSIGN_OR_RETURN(data::DatasetManifest manifest, data::ReadManifest(dataset));
   *built = !std::filesystem::exists(path);
   if (*built) {
     TUNE_ASSIGN_OR_RETURN(data::HeldOutSet heldout, data::ReadHeldOut(dataset));
-    TUNE_ASSIGN_OR_RETURN(Benchmark b, BuildBenchmark(heldout, *tokenizer, options));
+    TUNE_ASSIGN_OR_RETURN(Benchmark b, BuildBenchmark(heldout, tokenizer, options));
     TUNE_RETURN_IF_ERROR(SaveBenchmark(path, b));
     return b;
   }
   TUNE_ASSIGN_OR_RETURN(Benchmark b, LoadBenchmark(path));
-  if (b.dataset_commit != manifest.commit || b.tokenizer_fingerprint != tokenizer->Fingerprint()) {
+  if (b.dataset_commit != manifest.commit || b.tokenizer_fingerprint != tokenizer.Fingerprint()) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "--benchmark %s was built from commit %s with tokenizer %s, the dataset %s is at commit %s "
         "with tokenizer %s; hint: to compare on the saved tasks, evaluate the dataset they came "
         "from; to build new tasks, pass a new --benchmark path or delete this file",
         path.string(), b.dataset_commit, b.tokenizer_fingerprint, dataset.string(), manifest.commit,
-        tokenizer->Fingerprint()));
+        tokenizer.Fingerprint()));
   }
   return b;
 }
@@ -192,7 +192,8 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
   EvalReport report;
   report.benchmark_path = options.benchmark_path.empty() ? options.dataset / "eval-benchmark.json"
                                                          : options.benchmark_path;
-  TUNE_ASSIGN_OR_RETURN(report.benchmark, LoadOrBuildBenchmark(options.dataset, report.benchmark_path,
+  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> tokenizer, DatasetTokenizer(options.dataset));
+  TUNE_ASSIGN_OR_RETURN(report.benchmark, LoadOrBuildBenchmark(options.dataset, *tokenizer, report.benchmark_path,
                                                                 options.benchmark, &report.benchmark_built));
   Benchmark& b = report.benchmark;
   KeepAbout(b, options.max_tasks);
@@ -211,7 +212,6 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
           "--benchmark path to build one for them", report.benchmark_path.string()));
     }
   }
-  TUNE_ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> tokenizer, DatasetTokenizer(options.dataset));
   const std::vector<bool> originals_parse = OriginalsParse(b);
   const uint64_t total = b.tasks.size() * options.orders.size() * (options.tuned ? 2 : 1);
   data::Progress progress("eval", total, options.progress, "tasks");

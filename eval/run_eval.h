@@ -76,9 +76,10 @@ struct EvalReport {
 
 absl::StatusOr<EvalReport> RunEval(const EvalOptions& options);
 
-// The benchmark at `path` when it exists (checked against the dataset's commit and tokenizer),
-// else a new one built from the dataset's heldout.jsonl and saved there.
+// The benchmark at `path` when it exists (checked against the dataset's commit and `tokenizer`,
+// the dataset's), else a new one built from the dataset's heldout.jsonl and saved there.
 absl::StatusOr<Benchmark> LoadOrBuildBenchmark(const std::filesystem::path& dataset,
+                                               const tokenizer::Tokenizer& tokenizer,
                                                const std::filesystem::path& path,
                                                const BenchmarkOptions& options, bool* built);
 

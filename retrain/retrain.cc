@@ -3,7 +3,6 @@
 #include <httplib.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,8 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<Stage, 5> kStages = {Stage::kIngest, Stage::kTrain, Stage::kEval, Stage::kExport,
-                                          Stage::kSwap};
 // Test hook (docs/retrain.md): a run stops and waits, state written, before the named stage, so a
 // crash test can kill it there.
 constexpr char kHoldEnv[] = "TUNE_RETRAIN_HOLD";

@@ -1,7 +1,6 @@
 #include "retrain/state.h"
 
 #include <algorithm>
-#include <array>
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<Stage, 5> kStages = {Stage::kIngest, Stage::kTrain, Stage::kEval, Stage::kExport,
-                                          Stage::kSwap};
 
 json ScoresJson(const std::optional<Scores>& s) {
   if (!s) return nullptr;

@@ -27,6 +27,7 @@ inline constexpr int kStateFormatVersion = 1;
 
 // The stages of one run, in order.
 enum class Stage { kIngest, kTrain, kEval, kExport, kSwap };
+inline constexpr Stage kStages[] = {Stage::kIngest, Stage::kTrain, Stage::kEval, Stage::kExport, Stage::kSwap};
 std::string_view StageName(Stage stage);
 std::optional<Stage> StageFromName(std::string_view name);
 
