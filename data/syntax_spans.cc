@@ -114,10 +114,7 @@ std::string_view SpanKindName(SpanKind kind) {
 
 bool HasGrammar(std::string_view language) { return GrammarFor(language) != nullptr; }
 
-namespace {
-
-// The parse tree of `text`, or why there is none.
-absl::StatusOr<internal::TsTreePtr> Parse(std::string_view language, std::string_view text) {
+absl::StatusOr<internal::TsTreePtr> internal::ParseTree(std::string_view language, std::string_view text) {
   const TSLanguage* grammar = GrammarFor(language);
   if (grammar == nullptr) {
     return absl::FailedPreconditionError(
@@ -140,10 +137,8 @@ absl::StatusOr<internal::TsTreePtr> Parse(std::string_view language, std::string
   return tree;
 }
 
-}  // namespace
-
 absl::StatusOr<bool> ParsesCleanly(std::string_view language, std::string_view text) {
-  absl::StatusOr<internal::TsTreePtr> tree = Parse(language, text);
+  absl::StatusOr<internal::TsTreePtr> tree = internal::ParseTree(language, text);
   if (!tree.ok()) return tree.status();
   return !ts_node_has_error(ts_tree_root_node(tree->get()));
 }
@@ -151,7 +146,7 @@ absl::StatusOr<bool> ParsesCleanly(std::string_view language, std::string_view t
 absl::StatusOr<std::vector<SyntaxSpan>> FindSyntaxSpans(std::string_view language,
                                                         std::string_view text, uint32_t min_bytes,
                                                         uint32_t max_bytes) {
-  absl::StatusOr<internal::TsTreePtr> tree = Parse(language, text);
+  absl::StatusOr<internal::TsTreePtr> tree = internal::ParseTree(language, text);
   if (!tree.ok()) return tree.status();
   std::vector<SyntaxSpan> spans;
   TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree->get()));

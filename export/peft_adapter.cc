@@ -24,7 +24,7 @@ absl::StatusOr<PeftAdapter> PeftAdapter::Load(const std::filesystem::path& dir) 
   if (!loaded.ok()) return core::Annotate(loaded.status(), dir.string());
   PeftAdapter adapter;
   adapter.dir_ = dir;
-  const model::LoraConfig& config = loaded->config();
+  const formats::LoraConfig& config = loaded->config();
   adapter.gguf_alpha_ = static_cast<float>(
       config.use_rslora ? config.alpha * std::sqrt(static_cast<double>(config.r)) : config.alpha);
   for (const auto& [name, w] : loaded->modules()) {

@@ -16,6 +16,7 @@
 #include "data/dataset.h"
 #include "data/heldout.h"
 #include "data/shard.h"
+#include "eval/benchmark.h"
 #include "formats/safetensors.h"
 #include "fuzz/fuzz_target.h"
 #include "gguf/gguf_writer.h"
@@ -210,6 +211,31 @@ absl::Status HttpSeeds(const fs::path& dir) {
   return absl::OkStatus();
 }
 
+// A PEFT adapter_config.json as PEFT 0.13 writes it, and a benchmark with one task per kind.
+absl::Status AdapterAndBenchmarkSeeds(const fs::path& dir) {
+  TUNE_RETURN_IF_ERROR(WriteSeed(
+      dir / "peft_config" / "adapter_config.json",
+      "{\"peft_type\": \"LORA\", \"task_type\": \"CAUSAL_LM\", \"r\": 16, \"lora_alpha\": 32, "
+      "\"lora_dropout\": 0.05, \"bias\": \"none\", \"use_rslora\": false, \"use_dora\": false, "
+      "\"fan_in_fan_out\": false, \"modules_to_save\": null, \"target_modules\": [\"q_proj\", "
+      "\"v_proj\"], \"rank_pattern\": {\"layers.0.self_attn.q_proj\": 8}, \"alpha_pattern\": "
+      "{\"v_proj\": 4.5}}\n"));
+  eval::Benchmark b;
+  b.dataset_commit = std::string(40, 'c');
+  b.repo_name = "proj";
+  b.tokenizer_fingerprint = "0123456789abcdef";
+  b.seed = 1234;
+  b.tasks_per_kind = 50;
+  b.files.push_back(data::HeldOutFile{"a.py", "python", "def a():\n    return 1\n",
+                                      {data::ContextFile{"b.py", "import a\n"}}});
+  b.files.push_back(data::HeldOutFile{"c.rs", "rust", "fn main() {\n    let x = f(1, 2);\n}\n", {}});
+  b.tasks.push_back(eval::Task{0, eval::TaskKind::kLine, "", 9, 21, 16});
+  b.tasks.push_back(eval::Task{1, eval::TaskKind::kBlock, "", 12, 32, 24});
+  b.tasks.push_back(eval::Task{1, eval::TaskKind::kNode, "arguments", 25, 31, 8});
+  fs::create_directories(dir / "benchmark");
+  return eval::SaveBenchmark(dir / "benchmark" / "eval-benchmark.json", b);
+}
+
 }  // namespace
 }  // namespace tune::fuzz
 
@@ -221,7 +247,8 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = argv[1];
   for (auto* generate : {&tune::fuzz::GgufSeeds, &tune::fuzz::SafetensorsSeeds,
                          &tune::fuzz::TokenizerJsonSeeds, &tune::fuzz::TokenizerEncodeSeeds,
-                         &tune::fuzz::DataSeeds, &tune::fuzz::StateSeeds, &tune::fuzz::HttpSeeds}) {
+                         &tune::fuzz::DataSeeds, &tune::fuzz::StateSeeds, &tune::fuzz::HttpSeeds,
+                         &tune::fuzz::AdapterAndBenchmarkSeeds}) {
     if (absl::Status status = generate(dir); !status.ok()) {
       std::fprintf(stderr, "tune_fuzz_seeds: %s\n", status.ToString().c_str());
       return 1;

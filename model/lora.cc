@@ -21,80 +21,13 @@ using json = nlohmann::json;
 
 constexpr absl::string_view kPeftPrefix = "base_model.model.";
 
-// PEFT's rule for target_modules and pattern keys: the key names the module or ends its
-// dotted name ("q_proj" matches "model.layers.0.self_attn.q_proj").
-bool MatchesModule(const std::string& module, const std::string& key) {
-  return module == key || absl::EndsWith(module, "." + key);
-}
-
-template <typename T>
-const T* MatchPattern(const std::map<std::string, T>& patterns, const std::string& module) {
-  for (const auto& [key, value] : patterns) {
-    if (MatchesModule(module, key)) return &value;
-  }
-  return nullptr;
-}
-
 }  // namespace
-
-int64_t LoraConfig::RankFor(const std::string& module) const {
-  const int64_t* r_override = MatchPattern(rank_pattern, module);
-  return r_override != nullptr ? *r_override : r;
-}
-
-double LoraConfig::ScaleFor(const std::string& module) const {
-  const double* a_override = MatchPattern(alpha_pattern, module);
-  const double a = a_override != nullptr ? *a_override : alpha;
-  const double rank = static_cast<double>(RankFor(module));
-  return use_rslora ? a / std::sqrt(rank) : a / rank;
-}
-
-absl::StatusOr<LoraConfig> ParseLoraConfig(std::string_view json_text, std::string_view origin) {
-  json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrFormat("%s: not a JSON object", origin));
-  auto unsupported = [&](std::string_view what) {
-    return absl::UnimplementedError(absl::StrFormat(
-        "%s: %s is not supported; tune applies plain LoRA adapters", origin, what));
-  };
-  if (j.value("peft_type", "LORA") != "LORA") return unsupported("peft_type " + j.value("peft_type", ""));
-  if (j.value("use_dora", false)) return unsupported("use_dora");
-  if (j.value("fan_in_fan_out", false)) return unsupported("fan_in_fan_out");
-  if (j.contains("bias") && j["bias"].is_string() && j["bias"] != "none") return unsupported("bias != \"none\"");
-  if (j.contains("modules_to_save") && !j["modules_to_save"].is_null()) return unsupported("modules_to_save");
-  LoraConfig c;
-  if (!j.contains("r") || !j["r"].is_number_integer() || j["r"].get<int64_t>() <= 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: \"r\" must be a positive integer", origin));
-  }
-  c.r = j["r"].get<int64_t>();
-  c.alpha = j.contains("lora_alpha") && j["lora_alpha"].is_number() ? j["lora_alpha"].get<double>() : 8.0;
-  c.dropout = j.contains("lora_dropout") && j["lora_dropout"].is_number() ? j["lora_dropout"].get<double>() : 0.0;
-  c.use_rslora = j.value("use_rslora", false);
-  if (j.contains("target_modules") && j["target_modules"].is_array()) {
-    for (const json& m : j["target_modules"]) {
-      if (m.is_string()) c.target_modules.push_back(m.get<std::string>());
-    }
-  }
-  for (const char* key : {"rank_pattern", "alpha_pattern"}) {
-    if (!j.contains(key) || !j[key].is_object()) continue;
-    for (auto& [k, v] : j[key].items()) {
-      if (!v.is_number()) {
-        return absl::InvalidArgumentError(absl::StrFormat("%s: %s.%s must be a number", origin, key, k));
-      }
-      if (std::string_view(key) == "rank_pattern") {
-        c.rank_pattern[k] = v.get<int64_t>();
-      } else {
-        c.alpha_pattern[k] = v.get<double>();
-      }
-    }
-  }
-  return c;
-}
 
 absl::StatusOr<LoraAdapter> LoraAdapter::Load(const std::filesystem::path& dir, at::ScalarType dtype) {
   LoraAdapter adapter;
   std::filesystem::path config_path = dir / "adapter_config.json";
   TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(config_path));
-  TUNE_ASSIGN_OR_RETURN(adapter.config_, ParseLoraConfig(text, config_path.string()));
+  TUNE_ASSIGN_OR_RETURN(adapter.config_, formats::ParseLoraConfig(text, config_path.string()));
   std::filesystem::path weights_path = dir / "adapter_model.safetensors";
   TUNE_ASSIGN_OR_RETURN(formats::SafetensorsCheckpoint weights,
                         formats::SafetensorsCheckpoint::OpenFile(weights_path));
@@ -180,7 +113,7 @@ absl::Status InitLora(Transformer& model, const LoraOptions& options, uint64_t s
   int attached = 0;
   for (NamedLinear& nl : model.Linears()) {
     bool targeted = false;
-    for (const std::string& t : options.targets) targeted |= MatchesModule(nl.name, t);
+    for (const std::string& t : options.targets) targeted |= formats::PeftKeyMatches(nl.name, t);
     if (!targeted) continue;
     Linear& l = *nl.linear;
     const int64_t in = l.in_features, out = l.out_features;

@@ -3,9 +3,8 @@
 // merged (W += scale * B A, for export and fast inference).
 //
 // Names follow PEFT: the tensor `base_model.model.<module>.lora_A.weight` belongs to the
-// transformer module `<module>` (e.g. model.layers.0.self_attn.q_proj); scale is
-// lora_alpha / r, or lora_alpha / sqrt(r) with use_rslora, per-module overrides from
-// rank_pattern / alpha_pattern applied.
+// transformer module `<module>` (e.g. model.layers.0.self_attn.q_proj); the scales come from
+// adapter_config.json (formats/peft_config.h).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -17,23 +16,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "formats/peft_config.h"
 #include "model/transformer.h"
 
 namespace tune::model {
-
-struct LoraConfig {
-  int64_t r = 8;
-  double alpha = 16.0;
-  double dropout = 0.0;
-  bool use_rslora = false;
-  std::vector<std::string> target_modules;   // suffixes: q_proj, k_proj, ..., c_fc
-  std::map<std::string, int64_t> rank_pattern;  // module-name suffix -> r
-  std::map<std::string, double> alpha_pattern;  // module-name suffix -> alpha
-
-  // The scale of the module named `module`, after rank_pattern / alpha_pattern.
-  double ScaleFor(const std::string& module) const;
-  int64_t RankFor(const std::string& module) const;
-};
 
 // One module's low-rank pair. a: (r, in), b: (out, r).
 struct LoraWeights {
@@ -48,15 +34,13 @@ class LoraAdapter {
   // modules_to_save, non-LORA peft_type); DataLoss for tensors that do not pair up.
   static absl::StatusOr<LoraAdapter> Load(const std::filesystem::path& dir, at::ScalarType dtype);
 
-  const LoraConfig& config() const { return config_; }
+  const formats::LoraConfig& config() const { return config_; }
   const std::map<std::string, LoraWeights>& modules() const { return modules_; }
 
  private:
-  LoraConfig config_;
+  formats::LoraConfig config_;
   std::map<std::string, LoraWeights> modules_;  // by transformer module name
 };
-
-absl::StatusOr<LoraConfig> ParseLoraConfig(std::string_view json_text, std::string_view origin);
 
 enum class LoraMode { kUnmerged, kMerged };
 

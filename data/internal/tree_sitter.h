@@ -4,6 +4,9 @@
 #include <tree_sitter/api.h>
 
 #include <memory>
+#include <string_view>
+
+#include "absl/status/statusor.h"
 
 namespace tune::data::internal {
 
@@ -15,5 +18,9 @@ struct TsTreeDeleter {
 };
 using TsParserPtr = std::unique_ptr<TSParser, TsParserDeleter>;
 using TsTreePtr = std::unique_ptr<TSTree, TsTreeDeleter>;
+
+// The parse tree of `text` in `language` (a DetectLanguage name): FailedPrecondition without a
+// grammar, DeadlineExceeded when parsing takes longer than 1 s (data/syntax_spans.cc).
+absl::StatusOr<TsTreePtr> ParseTree(std::string_view language, std::string_view text);
 
 }  // namespace tune::data::internal

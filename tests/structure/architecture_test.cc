@@ -19,7 +19,7 @@ namespace {
 using Graph = std::map<std::string, std::set<std::string>>;
 using tune::testing::SourcePath;
 
-constexpr const char* kFolders[] = {"core", "formats", "tokenizer", "gguf",    "nf4",       "data",   "doctor",
+constexpr const char* kFolders[] = {"core", "formats", "tokenizer", "gguf",    "nf4",       "retrieval", "data",   "doctor",
                                     "model", "train",  "export",    "inference", "eval",    "retrain", "cli"};
 
 std::set<std::string> TuneTargets(const std::string& text, const std::string& self) {
@@ -96,7 +96,8 @@ TEST(ArchitectureTest, DependenciesRunOneWay) {
   };
   for (const auto& [target, deps] : g) EXPECT_TRUE(acyclic(target)) << "a cycle through " << target;
   // Torch-free layers never link LibTorch.
-  for (const char* torch_free : {"core", "formats", "tokenizer", "gguf", "nf4", "data", "inference", "retrain", "doctor"}) {
+  for (const char* torch_free : {"core", "formats", "tokenizer", "gguf", "nf4", "data", "inference", "retrain", "doctor",
+                                 "eval_tasks", "retrieval"}) {
     ASSERT_TRUE(g.count(torch_free)) << torch_free;
     EXPECT_FALSE(g.at(torch_free).count("torch")) << torch_free;
   }

@@ -1,0 +1,227 @@
+#include "retrieval/index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "core/file.h"
+#include "core/status.h"
+#include "retrieval/terms.h"
+
+namespace tune::retrieval {
+namespace {
+
+using nlohmann::json;
+
+// BM25 as Lucene scores it (k1 = 1.2, b = 0.75, idf = ln(1 + (N - df + 0.5) / (df + 0.5))).
+constexpr double kK1 = 1.2, kB = 0.75;
+// A chunk that defines a name the query uses gets this many times the name's idf on top: the
+// definition of a function called at the cursor is the chunk a completion most often needs.
+constexpr double kDefinitionWeight = 2.0;
+
+double Idf(size_t chunks, size_t df) {
+  const double n = static_cast<double>(chunks), d = static_cast<double>(df);
+  return std::log(1.0 + (n - d + 0.5) / (d + 0.5));
+}
+
+absl::Status LineError(const std::filesystem::path& file, size_t line, std::string_view what) {
+  return absl::DataLossError(absl::StrFormat(
+      "'%s' line %d: %s; hint: re-run `tune ingest` to rewrite the index", file.string(), line, what));
+}
+
+bool IsCount(const json& j, uint64_t max) {
+  return j.is_number_unsigned() && j.get<uint64_t>() <= max;
+}
+
+absl::StatusOr<size_t> ParseHeader(const json& j, const std::filesystem::path& file, std::string& commit,
+                                   std::string& repo_name) {
+  if (!j.contains("format") || j["format"] != "tune-retrieval-index") {
+    return LineError(file, 1, "not a tune retrieval index");
+  }
+  const auto v = j.find("format_version");
+  const int64_t version = v != j.end() && v->is_number_integer() ? v->get<int64_t>() : 0;
+  if (version != kIndexFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "'%s' has format_version %d, this build reads %d; hint: re-run `tune ingest`", file.string(),
+        version, kIndexFormatVersion));
+  }
+  for (auto [key, out] : {std::pair{"commit", &commit}, std::pair{"repo_name", &repo_name}}) {
+    if (!j.contains(key) || !j[key].is_string()) return LineError(file, 1, absl::StrFormat("\"%s\" must be a string", key));
+    *out = j[key].get<std::string>();
+  }
+  if (!j.contains("files") || !IsCount(j["files"], UINT32_MAX)) return LineError(file, 1, "\"files\" must be a count");
+  return j["files"].get<size_t>();
+}
+
+absl::StatusOr<IndexedChunk> ParseChunk(const json& c, const std::filesystem::path& file, size_t line) {
+  IndexedChunk chunk;
+  if (!c.is_object() || !c.contains("line") || !IsCount(c["line"], UINT32_MAX) || !c.contains("text") ||
+      !c["text"].is_string() || !c.contains("defines") || !c["defines"].is_array()) {
+    return LineError(file, line, "a chunk needs \"line\" (a count), \"text\" and \"defines\" (an array)");
+  }
+  chunk.line = c["line"].get<uint32_t>();
+  chunk.text = c["text"].get<std::string>();
+  for (const json& name : c["defines"]) {
+    if (!name.is_string()) return LineError(file, line, "\"defines\" must hold strings");
+    chunk.defines.push_back(name.get<std::string>());
+  }
+  return chunk;
+}
+
+absl::StatusOr<IndexedFile> ParseFile(const json& j, const std::filesystem::path& file, size_t line) {
+  IndexedFile f;
+  if (!j.contains("path") || !j["path"].is_string() || !j.contains("language") || !j["language"].is_string() ||
+      !j.contains("heldout") || !j["heldout"].is_boolean() || !j.contains("chunks") || !j["chunks"].is_array()) {
+    return LineError(file, line, "a file needs \"path\", \"language\", \"heldout\" and \"chunks\"");
+  }
+  f.path = j["path"].get<std::string>();
+  f.language = j["language"].get<std::string>();
+  f.heldout = j["heldout"].get<bool>();
+  for (const json& c : j["chunks"]) {
+    TUNE_ASSIGN_OR_RETURN(IndexedChunk chunk, ParseChunk(c, file, line));
+    f.chunks.push_back(std::move(chunk));
+  }
+  return f;
+}
+
+}  // namespace
+
+Index::Index(std::string commit, std::string repo_name, std::vector<IndexedFile> files)
+    : commit_(std::move(commit)), repo_name_(std::move(repo_name)), files_(std::move(files)) {
+  Build();
+}
+
+void Index::Build() {
+  uint64_t total_terms = 0;
+  for (uint32_t f = 0; f < files_.size(); ++f) {
+    for (uint32_t c = 0; c < files_[f].chunks.size(); ++c) {
+      const auto id = static_cast<uint32_t>(chunk_ids_.size());
+      const IndexedChunk& chunk = files_[f].chunks[c];
+      chunk_ids_.emplace_back(f, c);
+      absl::flat_hash_map<std::string, uint32_t> counts;
+      const std::vector<std::string> terms = Terms(chunk.text);
+      for (const std::string& t : terms) ++counts[t];
+      for (auto& [term, count] : counts) postings_[term].push_back({id, count});
+      chunk_terms_.push_back(static_cast<uint32_t>(terms.size()));
+      total_terms += terms.size();
+      for (const std::string& name : chunk.defines) definitions_[name].push_back(id);
+    }
+  }
+  if (!chunk_ids_.empty()) {
+    mean_chunk_terms_ = std::max(1.0, static_cast<double>(total_terms) / static_cast<double>(chunk_ids_.size()));
+  }
+}
+
+std::vector<Hit> Index::Search(const Query& query) const {
+  if (chunk_ids_.empty() || query.k <= 0) return {};
+  const size_t n = chunk_ids_.size();
+  // The query's distinct terms, rarest first: common words add little to BM25 and cost the most.
+  std::vector<std::pair<double, const std::vector<Posting>*>> terms;
+  absl::flat_hash_set<std::string> seen;
+  for (std::string& t : Terms(query.text)) {
+    auto it = postings_.find(t);
+    if (it != postings_.end() && seen.insert(std::move(t)).second) {
+      terms.emplace_back(Idf(n, it->second.size()), &it->second);
+    }
+  }
+  std::sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (terms.size() > static_cast<size_t>(kMaxQueryTerms)) terms.resize(kMaxQueryTerms);
+  std::vector<float> score(n, 0.0f);
+  std::vector<uint32_t> touched;
+  auto add = [&](uint32_t id, double s) {
+    if (score[id] == 0.0f) touched.push_back(id);
+    score[id] += static_cast<float>(s);
+  };
+  for (const auto& [idf, postings] : terms) {
+    for (const Posting& p : *postings) {
+      const double tf = p.count, norm = 1 - kB + kB * chunk_terms_[p.chunk] / mean_chunk_terms_;
+      add(p.chunk, idf * tf * (kK1 + 1) / (tf + kK1 * norm));
+    }
+  }
+  absl::flat_hash_set<std::string_view> names;
+  for (std::string_view id : Identifiers(query.text)) {
+    auto def = definitions_.find(absl::string_view(id.data(), id.size()));
+    if (def == definitions_.end() || !names.insert(id).second) continue;
+    auto term = postings_.find(Terms(id).front());
+    const double idf = term != postings_.end() ? Idf(n, term->second.size()) : Idf(n, 1);
+    for (uint32_t chunk : def->second) add(chunk, kDefinitionWeight * idf);
+  }
+  std::vector<Hit> hits;
+  for (uint32_t id : touched) {
+    const auto [f, c] = chunk_ids_[id];
+    const IndexedFile& file = files_[f];
+    if ((query.exclude_heldout && file.heldout) || file.path == query.exclude_path || score[id] <= 0) continue;
+    hits.push_back({f, c, score[id]});
+  }
+  auto better = [](const Hit& a, const Hit& b) {
+    return a.score != b.score ? a.score > b.score : std::pair(a.file, a.chunk) < std::pair(b.file, b.chunk);
+  };
+  const size_t k = std::min(hits.size(), static_cast<size_t>(query.k));
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(), better);
+  hits.resize(k);
+  return hits;
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> Index::Defining(std::string_view name) const {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  auto it = definitions_.find(absl::string_view(name.data(), name.size()));
+  if (it == definitions_.end()) return out;
+  for (uint32_t id : it->second) out.push_back(chunk_ids_[id]);
+  return out;
+}
+
+absl::Status Index::Write(const std::filesystem::path& dir) const {
+  TUNE_ASSIGN_OR_RETURN(core::AtomicFileWriter out, core::AtomicFileWriter::Open(dir / kIndexFileName));
+  json header = {{"format", "tune-retrieval-index"}, {"format_version", kIndexFormatVersion},
+                 {"commit", commit_},                {"repo_name", repo_name_},
+                 {"files", files_.size()}};
+  TUNE_RETURN_IF_ERROR(out.Append(header.dump() + "\n"));
+  for (const IndexedFile& f : files_) {
+    json chunks = json::array();
+    for (const IndexedChunk& c : f.chunks) {
+      chunks.push_back({{"line", c.line}, {"text", c.text}, {"defines", c.defines}});
+    }
+    json line = {{"path", f.path}, {"language", f.language}, {"heldout", f.heldout}, {"chunks", chunks}};
+    TUNE_RETURN_IF_ERROR(out.Append(line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"));
+  }
+  return out.Commit();
+}
+
+absl::StatusOr<Index> Index::Read(const std::filesystem::path& path) {
+  const std::filesystem::path file = std::filesystem::is_directory(path) ? path / kIndexFileName : path;
+  absl::StatusOr<std::string> text = core::ReadFile(file);
+  if (absl::IsNotFound(text.status())) {
+    return absl::NotFoundError(absl::StrFormat(
+        "'%s' not found: no retrieval index there; hint: point at a dataset written by `tune ingest` "
+        "(it writes %s beside the shards), or re-run `tune ingest`", file.string(), kIndexFileName));
+  }
+  TUNE_RETURN_IF_ERROR(text.status());
+  Index index;
+  size_t expected = 0, line = 0, start = 0;
+  while (start < text->size()) {
+    const size_t end = text->find('\n', start);
+    if (end == std::string::npos) return LineError(file, line + 1, "no final newline (truncated)");
+    const json j = json::parse(std::string_view(*text).substr(start, end - start), nullptr, false);
+    start = end + 1;
+    ++line;
+    if (j.is_discarded() || !j.is_object()) return LineError(file, line, "not a JSON object");
+    if (line == 1) {
+      TUNE_ASSIGN_OR_RETURN(expected, ParseHeader(j, file, index.commit_, index.repo_name_));
+      continue;
+    }
+    if (index.files_.size() == expected) return LineError(file, line, "more files than the header lists");
+    TUNE_ASSIGN_OR_RETURN(IndexedFile f, ParseFile(j, file, line));
+    index.files_.push_back(std::move(f));
+  }
+  if (line == 0) return LineError(file, 1, "empty file");
+  if (index.files_.size() != expected) {
+    return LineError(file, line, absl::StrFormat("the header lists %d files but %d follow", expected,
+                                                 index.files_.size()));
+  }
+  index.Build();
+  return index;
+}
+
+}  // namespace tune::retrieval

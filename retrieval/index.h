@@ -1,0 +1,101 @@
+// The repository index `tune ingest` writes beside the shards and `tune serve --index`,
+// `tune eval` and the training samples search: code chunks (definitions found by tree-sitter,
+// data/code_chunks.h, and line windows between them) ranked by BM25 over identifier terms
+// (retrieval/terms.h), plus a bonus for a chunk that defines a name used in the query.
+//
+// File `retrieval.jsonl` (UTF-8, one JSON object per line, written atomically):
+//   line 1   {"format": "tune-retrieval-index", "format_version": 1, "commit": ..., "repo_name": ...,
+//             "files": N}
+//   N lines  {"path": ..., "language": ..., "heldout": bool,
+//             "chunks": [{"line": first line (1-based), "text": ..., "defines": [names]}]}
+// Text is redacted as trained on. Held-out files are indexed (serving and eval may retrieve them)
+// and flagged, so that training samples never see their text.
+//
+// Memory: the chunk texts plus about 8 bytes per term occurrence of postings. Search is
+// read-only and safe from several threads; its cost is the postings of the query's
+// kMaxQueryTerms rarest terms.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+
+namespace tune::retrieval {
+
+inline constexpr int kIndexFormatVersion = 1;
+inline constexpr char kIndexFileName[] = "retrieval.jsonl";
+inline constexpr int kMaxQueryTerms = 64;
+
+struct IndexedChunk {
+  uint32_t line = 1;  // first line of the chunk in its file, 1-based
+  std::string text;
+  std::vector<std::string> defines;  // names of the definitions that start in it
+};
+
+struct IndexedFile {
+  std::string path;
+  std::string language;
+  bool heldout = false;
+  std::vector<IndexedChunk> chunks;
+};
+
+struct Query {
+  std::string_view text;          // QueryText(prefix, suffix) or a whole file
+  std::string_view exclude_path;  // never return chunks of this file
+  bool exclude_heldout = false;   // never return chunks of held-out files (training)
+  int k = 4;
+};
+
+struct Hit {
+  uint32_t file = 0;
+  uint32_t chunk = 0;  // index into files[file].chunks
+  float score = 0;
+};
+
+class Index {
+ public:
+  Index() = default;
+  // Indexes `files` (their terms and definitions).
+  Index(std::string commit, std::string repo_name, std::vector<IndexedFile> files);
+
+  // Writes <dir>/retrieval.jsonl atomically.
+  absl::Status Write(const std::filesystem::path& dir) const;
+  // Reads <dir>/retrieval.jsonl (or `path` itself when it is a file). NotFound with a hint to
+  // re-run `tune ingest`; FailedPrecondition for another version; DataLoss naming the line.
+  static absl::StatusOr<Index> Read(const std::filesystem::path& path);
+
+  // The best k chunks for the query, best first; none when no term matches.
+  std::vector<Hit> Search(const Query& query) const;
+
+  const std::string& commit() const { return commit_; }
+  const std::string& repo_name() const { return repo_name_; }
+  const std::vector<IndexedFile>& files() const { return files_; }
+  const IndexedChunk& chunk(const Hit& hit) const { return files_[hit.file].chunks[hit.chunk]; }
+  const std::string& path(const Hit& hit) const { return files_[hit.file].path; }
+  size_t num_chunks() const { return chunk_ids_.size(); }
+  // The chunks that define `name` (exact spelling), as (file, chunk).
+  std::vector<std::pair<uint32_t, uint32_t>> Defining(std::string_view name) const;
+
+ private:
+  struct Posting {
+    uint32_t chunk;  // global chunk id
+    uint32_t count;  // occurrences of the term in the chunk
+  };
+  void Build();
+
+  std::string commit_, repo_name_;
+  std::vector<IndexedFile> files_;
+  std::vector<std::pair<uint32_t, uint32_t>> chunk_ids_;  // global id -> (file, chunk)
+  std::vector<uint32_t> chunk_terms_;                     // terms per chunk (BM25 length)
+  double mean_chunk_terms_ = 1;
+  absl::flat_hash_map<std::string, std::vector<Posting>> postings_;
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> definitions_;  // name -> global ids
+};
+
+}  // namespace tune::retrieval
