@@ -25,6 +25,12 @@ void AddRunnerFlags(CLI::App* cmd, RunnerFlags& f, bool server) {
                   "repository name in FIM repo context (default: the one the GGUF was trained on, "
                   "else \"myproject\" as llama.cpp)");
   cmd->add_flag("--spm-infill", e.spm_infill, "suffix-prefix-middle FIM order instead of prefix-suffix-middle");
+  cmd->add_option("--index", e.index,
+                  "repository index for infill requests: a `tune ingest` dataset directory (its "
+                  "retrieval.jsonl); reloaded with the model");
+  cmd->add_option("--retrieval-chunks", e.retrieval_chunks, "index chunks added to each infill prompt")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
   if (!server) return;
   cmd->add_option("--parallel", e.n_slots, "slots: requests decoded together (continuous batching)")
       ->capture_default_str();

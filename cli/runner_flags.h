@@ -19,7 +19,7 @@ struct RunnerFlags {
 };
 
 // --model, --lora, --ctx-size, --batch-size, --ubatch-size, --threads, --n-gpu-layers,
-// --repo-name, --spm-infill; `server` adds --parallel, --cache-reuse and --max-queue.
+// --repo-name, --spm-infill, --index, --retrieval-chunks; `server` adds --parallel, --cache-reuse and --max-queue.
 void AddRunnerFlags(CLI::App* cmd, RunnerFlags& flags, bool server);
 
 // Engine options with the model and adapters filled in; a bad --lora scale is an error.

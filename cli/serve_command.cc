@@ -88,6 +88,10 @@ absl::Status RunServe(ServeFlags& f) {
                info.path.c_str(), info.description.c_str(), info.n_slots, info.n_ctx_slot,
                info.infill ? "yes" : "no (the vocabulary has no FIM tokens)", info.repo_name.c_str(),
                f.server.host.c_str(), server.port());
+  if (!info.index_path.empty()) {
+    std::fprintf(stderr, "tune serve: retrieval index %s (%lld chunks), %d per infill request\n",
+                 info.index_path.c_str(), static_cast<long long>(info.index_chunks), options.retrieval_chunks);
+  }
   std::thread signal_thread([&] { HandleSignals(*engine, server); });
   server.Run();
   OnSignal(0);  // Run() also returns when the socket fails: end the signal thread

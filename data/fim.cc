@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "retrieval/terms.h"
+
 namespace tune::data {
 namespace {
 
@@ -137,6 +139,25 @@ std::vector<Neighbour> FitRepoContext(const std::vector<Neighbour>& neighbours,
   return fitting;
 }
 
+std::vector<Neighbour> RetrievedContext(const FimOptions& options, const SampleInput& input,
+                                        const std::vector<Neighbour>& in_context, std::string_view query) {
+  if (input.index == nullptr || options.retrieval_chunks <= 0) return {};
+  retrieval::Query q{query, input.path, /*exclude_heldout=*/true,
+                     static_cast<int>(options.retrieval_chunks + static_cast<int64_t>(in_context.size()))};
+  std::vector<Neighbour> best_first;
+  for (const retrieval::Hit& hit : input.index->Search(q)) {
+    const std::string& path = input.index->path(hit);
+    const bool whole_file_in_context = std::any_of(in_context.begin(), in_context.end(),
+                                                   [&](const Neighbour& n) { return n.path == path; });
+    if (whole_file_in_context) continue;
+    best_first.push_back({path, input.index->chunk(hit).text});
+    if (static_cast<int64_t>(best_first.size()) == options.retrieval_chunks) break;
+  }
+  std::vector<Neighbour> fitting = FitRepoContext(best_first, options.retrieval_bytes);
+  std::reverse(fitting.begin(), fitting.end());
+  return fitting;
+}
+
 Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& options,
                    const SampleInput& input, std::mt19937_64& rng) {
   Sample sample;
@@ -156,7 +177,14 @@ Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& opti
     sample.repo_context = true;
     b.Id(*fim.repo_name, 0);
     b.Text(std::string(input.repo_name) + "\n", 0);
-    for (const Neighbour& n : FitRepoContext(input.neighbours, options.repo_context_bytes)) {
+    std::vector<Neighbour> context = FitRepoContext(input.neighbours, options.repo_context_bytes);
+    const std::string query = want_fim && fim.available()
+                                  ? retrieval::QueryText(input.text.substr(0, middle.begin), input.text.substr(middle.end))
+                                  : std::string(input.text);
+    std::vector<Neighbour> retrieved = RetrievedContext(options, input, context, query);
+    sample.retrieved_chunks = static_cast<int32_t>(retrieved.size());
+    context.insert(context.end(), retrieved.begin(), retrieved.end());
+    for (const Neighbour& n : context) {
       b.Id(*fim.file_sep, 0);
       b.Text(std::string(n.path) + "\n" + std::string(n.text) + "\n", 0);
     }

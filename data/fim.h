@@ -6,7 +6,10 @@
 //   plain  [BOS] text EOT
 //   PSM    [BOS] <PRE> prefix <SUF> suffix <MID> middle EOT
 //   SPM    [BOS] <PRE> <SUF> suffix <MID> prefix middle EOT        (SPM variant 2, BigCode)
-//   repo   [BOS] <REPO> name\n (<SEP> path\ncontent\n)* <SEP> path\n {plain|PSM|SPM body}
+//   repo   [BOS] <REPO> name\n (<SEP> path\ncontent\n)* (<SEP> path\nchunk\n)* <SEP> path\n {body}
+// Repo context is first the neighbouring files (nearest first), then the chunks the retrieval
+// index (retrieval/index.h) finds for the code around the cursor, least relevant first so that
+// the best one sits next to the file, as `tune serve --index` lays them out.
 // Loss mask: 1 on the file's own text and EOT; 0 on sentinels, BOS, the repo name, the path
 // header and neighbouring files (they are trained as their own samples).
 #pragma once
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "data/syntax_spans.h"
+#include "retrieval/index.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tune::data {
@@ -30,6 +34,8 @@ struct FimOptions {
   int64_t max_middle_bytes = 1000;
   double repo_context_rate = 0.5;     // share of samples with <repo_name>/<file_sep> context
   int64_t repo_context_bytes = 8192;  // budget of neighbouring-file text per sample
+  int64_t retrieval_chunks = 4;       // retrieved chunks per sample with repo context (0: none)
+  int64_t retrieval_bytes = 4096;     // budget of retrieved chunk text per sample
 };
 
 enum class SampleKind : uint8_t { kPlain, kPsm, kSpm };
@@ -45,6 +51,8 @@ struct SampleInput {
   std::string_view language;  // DetectLanguage name
   std::string_view repo_name;
   std::vector<Neighbour> neighbours;  // candidates for repo context, nearest first
+  // Searched for chunks of other, training-split files (never this file, never held-out ones).
+  const retrieval::Index* index = nullptr;
 };
 
 struct Sample {
@@ -54,6 +62,7 @@ struct Sample {
   bool structured = false;  // FIM middle is a syntax node
   SpanKind span_kind = SpanKind::kStatement;
   bool repo_context = false;
+  int32_t retrieved_chunks = 0;  // of the repo context, chunks found by the retrieval index
   bool fim_unavailable = false;  // FIM was drawn but the vocabulary has no FIM tokens
   uint32_t middle_begin = 0;     // FIM middle as byte offsets into the text
   uint32_t middle_end = 0;
@@ -73,6 +82,13 @@ MiddleSpan ChooseMiddle(const FimOptions& options, std::string_view language, st
 // fits the remaining `budget_bytes` (path + text + 2 newlines), skipping those that do not.
 std::vector<Neighbour> FitRepoContext(const std::vector<Neighbour>& neighbours,
                                       int64_t budget_bytes);
+
+// The chunks of `input.index` for `query`: the best options.retrieval_chunks hits of training
+// files other than input.path and the neighbours already in the context, those that fit
+// retrieval_bytes, least relevant first. A FIM sample queries with retrieval::QueryText of its
+// prefix and suffix, as a served request does; a plain sample (no cursor) with its whole text.
+std::vector<Neighbour> RetrievedContext(const FimOptions& options, const SampleInput& input,
+                                        const std::vector<Neighbour>& in_context, std::string_view query);
 
 // Builds the sample. Deterministic for a given rng state.
 Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& options,

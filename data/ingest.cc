@@ -19,6 +19,7 @@
 #include "core/file.h"
 #include "core/status.h"
 #include "data/blob_cache.h"
+#include "data/code_chunks.h"
 #include "data/dataset.h"
 #include "data/heldout.h"
 #include "data/internal/parallel.h"
@@ -95,6 +96,8 @@ json ConfigJson(const IngestOptions& o) {
             {"fim_max_middle_bytes", o.fim.max_middle_bytes},
             {"repo_context_rate", o.fim.repo_context_rate},
             {"repo_context_bytes", o.fim.repo_context_bytes},
+            {"retrieval_chunks", o.fim.retrieval_chunks},
+            {"retrieval_bytes", o.fim.retrieval_bytes},
             {"allow_missing_fim_tokens", o.allow_missing_fim_tokens},
             {"history_commits", o.history_commits},
             {"history_since", o.history_since},
@@ -183,7 +186,9 @@ struct Stats {
   uint64_t files_with_secrets = 0;
   uint64_t cache_hits = 0, cache_misses = 0;
   uint64_t samples_plain = 0, samples_psm = 0, samples_spm = 0, fim_structured = 0, fim_random = 0,
-           repo_context = 0, fim_unavailable = 0;
+           repo_context = 0, fim_unavailable = 0, retrieval_samples = 0, retrieval_chunks = 0;
+  uint64_t index_files = 0, index_chunks = 0;
+  double index_seconds = 0;
   std::map<std::string, uint64_t> span_kinds;
   uint64_t bytes_kept = 0;
   uint64_t eval_near_train = 0;  // held-out files dropped as near-copies of training files
@@ -272,7 +277,11 @@ json ReportJson(const IngestOptions& o, const std::string& commit,
         {"fim_structured", s.fim_structured},
         {"fim_random", s.fim_random},
         {"fim_span_kinds", s.span_kinds},
-        {"repo_context", s.repo_context}}},
+        {"repo_context", s.repo_context},
+        {"with_retrieved_chunks", s.retrieval_samples},
+        {"retrieved_chunks", s.retrieval_chunks}}},
+      {"retrieval_index",
+       {{"files", s.index_files}, {"chunks", s.index_chunks}, {"seconds", s.index_seconds}}},
       {"warnings", {{"fim_tokens_unavailable", s.fim_unavailable}}},
       {"cache", {{"hits", s.cache_hits}, {"misses", s.cache_misses}}},
       {"incremental", incremental},
@@ -295,6 +304,9 @@ std::string Summary(const json& r) {
       "  samples: %d plain, %d PSM, %d SPM (%d syntax-node middles), %d with repo context\n",
       s["plain"].get<uint64_t>(), s["fim_psm"].get<uint64_t>(), s["fim_spm"].get<uint64_t>(),
       s["fim_structured"].get<uint64_t>(), s["repo_context"].get<uint64_t>());
+  out += absl::StrFormat("  retrieval index: %d chunks of %d files; %d samples with %d retrieved chunks\n",
+                         r["retrieval_index"]["chunks"].get<uint64_t>(), r["retrieval_index"]["files"].get<uint64_t>(),
+                         s["with_retrieved_chunks"].get<uint64_t>(), s["retrieved_chunks"].get<uint64_t>());
   uint64_t redactions = 0;
   for (const auto& [rule, n] : r["secrets"]["redactions"].items()) redactions += n.get<uint64_t>();
   out += absl::StrFormat("  secrets redacted: %d in %d files\n", redactions,
@@ -340,6 +352,7 @@ struct IngestRun {
   Stats stats;
   SplitRecord split;
   std::map<std::string, std::vector<size_t>> training_dirs;  // directory -> its training entries
+  retrieval::Index index;  // the kept files at `rev`
 };
 
 absl::StatusOr<fs::path> CheckOutput(const IngestOptions& options) {
@@ -633,7 +646,39 @@ void CountSample(Stats& stats, const std::string& language, const Sample& s) {
     if (s.structured) ++stats.span_kinds[std::string(SpanKindName(s.span_kind))];
   }
   stats.repo_context += s.repo_context;
+  stats.retrieval_samples += s.retrieved_chunks > 0;
+  stats.retrieval_chunks += static_cast<uint64_t>(s.retrieved_chunks);
   stats.fim_unavailable += s.fim_unavailable;
+}
+
+// The retrieval index over the kept files at `rev`, held-out ones flagged (training samples skip
+// them; serving and eval may retrieve them), chunked in parallel.
+absl::Status BuildIndex(IngestRun& run) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<size_t> files;
+  for (size_t i : run.kept) {
+    if (run.entries[i].at_rev) files.push_back(i);
+  }
+  Progress progress("indexing", files.size(), run.options.progress);
+  auto chunk = [&](size_t k) {
+    const Entry& e = run.entries[files[k]];
+    retrieval::IndexedFile f{e.file.path, e.language, e.held_out, ChunkSource(e.language, e.text, ChunkOptions{})};
+    progress.Add(1, e.text.size());
+    return f;
+  };
+  std::vector<retrieval::IndexedFile> indexed;
+  auto add = [&](size_t, retrieval::IndexedFile f) {
+    run.stats.index_chunks += f.chunks.size();
+    indexed.push_back(std::move(f));
+    return absl::OkStatus();
+  };
+  TUNE_RETURN_IF_ERROR(internal::OrderedParallelFor<retrieval::IndexedFile>(files.size(), run.threads, kSampleWindow,
+                                                                            chunk, add));
+  progress.Finish();
+  run.stats.index_files = indexed.size();
+  run.index = retrieval::Index(run.commit, run.repo_name, std::move(indexed));
+  run.stats.index_seconds = SecondsSince(start);
+  return absl::OkStatus();
 }
 
 // One sample per kept file, built in parallel and written in path order to its split's shards.
@@ -643,7 +688,7 @@ absl::Status WriteSamples(IngestRun& run, const tokenizer::Tokenizer& tok, Split
     const Entry& e = run.entries[run.kept[k]];
     const std::string key = e.file.path + "\n" + e.file.blob_id;
     std::mt19937_64 rng(XXH64(key.data(), key.size(), static_cast<uint64_t>(run.options.seed)));
-    SampleInput input{e.file.path, e.text, e.language, run.repo_name, NeighboursOf(run, run.kept[k])};
+    SampleInput input{e.file.path, e.text, e.language, run.repo_name, NeighboursOf(run, run.kept[k]), &run.index};
     Sample sample = BuildSample(tok, run.options.fim, input, rng);
     progress.Add(1, e.text.size());
     return sample;
@@ -705,6 +750,7 @@ absl::Status Publish(IngestRun& run, StagingDir& staging, const DatasetManifest&
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "summary.txt", summary));
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "split.json", SplitToJson(run.split)));
   TUNE_RETURN_IF_ERROR(WriteHeldOut(dir, HeldOutFiles(run)));
+  TUNE_RETURN_IF_ERROR(run.index.Write(dir));
   TUNE_RETURN_IF_ERROR(run.next_cache.Save(dir / "blob_cache.bin"));
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "manifest.json", ManifestToJson(manifest)));
   return staging.Publish(run.out);
@@ -743,6 +789,7 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   Dedup(run);
   SplitHeldOut(run);
   Tally(run);
+  TUNE_RETURN_IF_ERROR(BuildIndex(run));
   TUNE_ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> tok, JoinTokenizer(options, pending_tokenizer));
   const double mine_seconds = SecondsSince(mine_start);
 

@@ -4,9 +4,11 @@
 // path filters -> per blob, in parallel: content filters, secret redaction, MinHash (cached by
 // blob id + path under a fingerprint of the config and rules) -> exact dedup by blob id and
 // near dedup by LSH, in path order -> whole-file held-out split -> per file, in parallel:
-// plain / FIM samples (tree-sitter or random middles, PSM / SPM, repo context) -> token shards,
-// manifest.json, report.json, summary.txt, split.json, heldout.jsonl (held-out files as text,
-// for `tune eval`), blob cache. The dataset is built in
+// retrieval index of the files at rev (tree-sitter chunks, data/code_chunks.h) -> per file, in
+// parallel: plain / FIM samples (tree-sitter or random middles, PSM / SPM, repo context with
+// retrieved chunks) -> token shards, manifest.json, report.json, summary.txt, split.json,
+// heldout.jsonl (held-out files as text, for `tune eval`), retrieval.jsonl (retrieval/index.h, for
+// `tune serve --index` and `tune eval`), blob cache. The dataset is built in
 // `<out>.tmp-XXXXXX` and renamed into place; on any error the temp directory is removed, so a
 // partial dataset is never left behind.
 #pragma once

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "core/status.h"
 #include "inference/cache_reuse.h"
+#include "inference/retrieved_context.h"
 #include "inference/sampler.h"
 #include "inference/stop_rules.h"
 #include "llama.h"
@@ -77,6 +78,7 @@ struct Engine::Loaded {
   std::unique_ptr<LlamaModel> model;
   llama_context* ctx = nullptr;
   std::vector<LoraAdapter> loras;
+  std::shared_ptr<const retrieval::Index> index;  // null without --index
   FimLayout layout;
   int32_t n_ctx_slot = 0;
   int32_t scratch_seq = -1;  // sequence that parks a cached tail during an edit, or -1
@@ -93,6 +95,7 @@ struct Engine::Job {
   std::shared_ptr<CompletionStream> stream;
   int32_t index = 0;
   std::vector<float> lora_scales;  // effective adapter scales
+  Timings retrieval;               // retrieved_n and retrieval_ms, set by Submit
 };
 
 struct Engine::Slot {
@@ -183,6 +186,11 @@ absl::StatusOr<std::shared_ptr<Engine::Loaded>> Engine::LoadAll(const EngineOpti
   loaded->scratch_seq = scratch ? 1 : -1;
   loaded->batch = llama_batch_init(options.n_batch, 0, 1);
   loaded->layout.spm = options.spm_infill;
+  if (!options.index.empty()) {
+    absl::StatusOr<retrieval::Index> index = retrieval::Index::Read(options.index);
+    if (!index.ok()) return core::Annotate(index.status(), "--index");
+    loaded->index = std::make_shared<const retrieval::Index>(std::move(*index));
+  }
   if (!options.repo_name.empty()) {
     loaded->layout.repo_name = options.repo_name;
   } else if (std::optional<std::string> repo = loaded->model->Metadata(kTrainingRepoKey)) {
@@ -209,6 +217,16 @@ std::shared_ptr<Engine::Loaded> Engine::current() const {
 // Public calls (any thread)
 
 std::shared_ptr<CompletionStream> Engine::Submit(CompletionRequest request) {
+  Timings retrieval;
+  bool searched = false;
+  if (request.kind == PromptKind::kInfill) {
+    if (std::shared_ptr<const retrieval::Index> index = current()->index) {
+      searched = true;
+      const Clock::time_point start = Clock::now();
+      retrieval.retrieved_n = AddRetrievedChunks(*index, options_.retrieval_chunks, request);
+      retrieval.retrieval_ms = MsSince(start);
+    }
+  }
   const int32_t n = std::max(1, request.n_cmpl);
   auto stream = std::make_shared<CompletionStream>(n);
   auto shared_request = std::make_shared<const CompletionRequest>(std::move(request));
@@ -228,6 +246,11 @@ std::shared_ptr<CompletionStream> Engine::Submit(CompletionRequest request) {
     return stream;
   }
   ++stats_.requests_total;
+  if (searched) {
+    ++stats_.retrieval_requests_total;
+    stats_.retrieved_chunks_total += retrieval.retrieved_n;
+    stats_.retrieval_seconds_total += retrieval.retrieval_ms / 1000.0;
+  }
   std::vector<float> scales = lora_scales_;
   if (shared_request->lora) {  // as llama.cpp: adapters the request does not list are off
     std::fill(scales.begin(), scales.end(), 0.0f);
@@ -236,7 +259,7 @@ std::shared_ptr<CompletionStream> Engine::Submit(CompletionRequest request) {
     }
   }
   for (int32_t i = 0; i < n; ++i) {
-    queue_.push_back(std::make_shared<Job>(Job{shared_request, stream, i, scales}));
+    queue_.push_back(std::make_shared<Job>(Job{shared_request, stream, i, scales, retrieval}));
   }
   lock.unlock();
   work_.notify_all();
@@ -331,6 +354,10 @@ ModelInfo Engine::Info() const {
   info.n_batch = options_.n_batch;
   info.infill = l->model->fim().available();
   info.repo_name = l->layout.repo_name;
+  if (l->index) {
+    info.index_path = options_.index.string();
+    info.index_chunks = static_cast<int64_t>(l->index->num_chunks());
+  }
   std::lock_guard lock(mutex_);
   info.reloads = reloads_;
   return info;
@@ -734,6 +761,8 @@ void Engine::Finish(Slot& slot) {
   res.timings.prompt_ms = slot.prompt_ms;
   res.timings.predicted_n = res.tokens_predicted;
   res.timings.predicted_ms = slot.n_predict == 0 ? 0.0 : MsSince(slot.prompt_done);
+  res.timings.retrieved_n = slot.job->retrieval.retrieved_n;
+  res.timings.retrieval_ms = slot.job->retrieval.retrieval_ms;
   {
     std::lock_guard lock(mutex_);
     --stats_.requests_processing;

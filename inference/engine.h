@@ -12,8 +12,11 @@
 // id_slot waits for that slot. Reload() loads the files again beside the running model, lets the
 // requests in flight finish on the old one, holds new ones, then swaps: no request is dropped.
 //
+// Retrieval (EngineOptions::index): Submit adds the index's chunks to an /infill request on the
+// caller's thread, before it queues, so a search never holds up the decode loop.
+//
 // Memory: the model, plus the KV cache of n_ctx tokens (all slots), plus llama.cpp's compute
-// buffers for n_ubatch tokens; twice the model during a Reload.
+// buffers for n_ubatch tokens, plus the retrieval index; twice that during a Reload.
 #pragma once
 
 #include <atomic>
@@ -53,6 +56,11 @@ struct EngineOptions {
   int32_t max_queue = 64;       // requests waiting for a slot beyond this are refused (503)
   std::string repo_name;        // FIM repo context; empty = the GGUF's training repo, else "myproject"
   bool spm_infill = false;
+  // Repository index (a `tune ingest` dataset directory or its retrieval.jsonl): /infill requests
+  // get its chunks for the code around the cursor (inference/retrieved_context.h). Reloaded with
+  // the model. Empty: none.
+  std::filesystem::path index;
+  int32_t retrieval_chunks = 4;
 };
 
 // One event of a submitted request, in order: partials (streaming only), then one final per
@@ -110,6 +118,8 @@ struct ModelInfo {
   bool infill = false;      // the vocabulary has FIM tokens
   std::string repo_name;    // used in FIM repo context
   int64_t reloads = 0;
+  std::string index_path;   // the retrieval index, empty without one
+  int64_t index_chunks = 0;
 };
 
 struct SlotInfo {
@@ -133,6 +143,9 @@ struct EngineStats {
   int64_t decode_slots_total = 0;      // busy slots summed over decode calls
   int32_t requests_processing = 0;
   int32_t requests_deferred = 0;       // waiting for a slot
+  int64_t retrieval_requests_total = 0;  // /infill requests searched in the index
+  int64_t retrieved_chunks_total = 0;
+  double retrieval_seconds_total = 0;
 };
 
 class Engine {

@@ -418,7 +418,7 @@ double Ratio(double a, double b) {
 }
 
 json TimingsJson(const Timings& t) {
-  return json{
+  json j{
       {"cache_n", t.cache_n},
       {"prompt_n", t.prompt_n},
       {"prompt_ms", t.prompt_ms},
@@ -429,6 +429,11 @@ json TimingsJson(const Timings& t) {
       {"predicted_per_token_ms", Ratio(t.predicted_ms, t.predicted_n)},
       {"predicted_per_second", Ratio(1e3 * t.predicted_n, t.predicted_ms)},
   };
+  if (t.retrieval_ms > 0 || t.retrieved_n > 0) {  // only from a server started with --index
+    j["retrieved_n"] = t.retrieved_n;
+    j["retrieval_ms"] = t.retrieval_ms;
+  }
+  return j;
 }
 
 json GenerationSettingsJson(const CompletionRequest& r) {
@@ -560,6 +565,7 @@ absl::StatusOr<CompletionRequest> ParseInfillRequest(std::string_view body,
   TUNE_RETURN_IF_ERROR(ReadRequiredString(obj, "input_prefix", r.input_prefix));
   TUNE_RETURN_IF_ERROR(ReadRequiredString(obj, "input_suffix", r.input_suffix));
   TUNE_RETURN_IF_ERROR(ReadString(obj, "prompt", r.prompt_text));
+  TUNE_RETURN_IF_ERROR(ReadString(obj, "filename", r.filename));  // tune extension
   TUNE_RETURN_IF_ERROR(ReadInputExtra(obj, limits, r.input_extra));
   TUNE_RETURN_IF_ERROR(ReadOptions(obj, limits, r));
   return r;

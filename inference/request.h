@@ -87,6 +87,8 @@ struct Timings {
   double prompt_ms = 0;
   int32_t predicted_n = 0;   // tokens generated
   double predicted_ms = 0;
+  int32_t retrieved_n = 0;   // input_extra chunks added from the repository index (tune extension)
+  double retrieval_ms = 0;   // time spent finding them
 };
 
 // A streamed piece: the text of newly generated tokens that no stop rule can still cut.

@@ -257,6 +257,8 @@ void Server::InfoRoutes() {
                   {"infill", info.infill},
                   {"repo_name", info.repo_name},
                   {"reloads", info.reloads},
+                  {"index", info.index_path.empty() ? Json() : Json{{"path", info.index_path},
+                                                                    {"chunks", info.index_chunks}}},
                   {"build_info", absl::StrCat("tune llama.cpp-", LlamaCppVersion().substr(0, 12))}});
   });
   s.Get("/slots", [this](const httplib::Request&, httplib::Response& res) {
@@ -286,6 +288,12 @@ void Server::MetricsRoute() {
                    st.decode_calls_total ? double(st.decode_slots_total) / double(st.decode_calls_total) : 0.0);
     text += Metric("requests_processing", "gauge", "Requests in a slot now.", st.requests_processing);
     text += Metric("requests_deferred", "gauge", "Requests waiting for a slot now.", st.requests_deferred);
+    text += Metric("retrieval_requests_total", "counter", "Infill requests searched in the --index.",
+                   double(st.retrieval_requests_total));
+    text += Metric("retrieved_chunks_total", "counter", "Index chunks added to infill prompts.",
+                   double(st.retrieved_chunks_total));
+    text += Metric("retrieval_seconds_total", "counter", "Time spent searching the --index.",
+                   st.retrieval_seconds_total);
     res.set_content(text, "text/plain; version=0.0.4");
   });
 }

@@ -19,7 +19,7 @@ using nlohmann::json;
 constexpr double kK1 = 1.2, kB = 0.75;
 // A chunk that defines a name the query uses gets this many times the name's idf on top: the
 // definition of a function called at the cursor is the chunk a completion most often needs.
-constexpr double kDefinitionWeight = 2.0;
+constexpr double kDefinitionWeight = 3.0;
 
 double Idf(size_t chunks, size_t df) {
   const double n = static_cast<double>(chunks), d = static_cast<double>(df);

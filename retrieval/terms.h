@@ -14,8 +14,8 @@
 
 namespace tune::retrieval {
 
-inline constexpr int kQueryPrefixLines = 30;
-inline constexpr int kQuerySuffixLines = 10;
+inline constexpr int kQueryPrefixLines = 20;
+inline constexpr int kQuerySuffixLines = 5;
 
 // The identifiers of `text`, in order, with repeats (views into `text`).
 std::vector<std::string_view> Identifiers(std::string_view text);

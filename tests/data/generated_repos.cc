@@ -41,6 +41,56 @@ std::map<std::string, std::string> ConventionsRepo(int files, uint64_t seed) {
   return repo;
 }
 
+std::map<std::string, std::string> HelpersRepo(int clients, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const std::vector<std::string> syllables = {"vex", "dri", "qua", "zon", "plim", "tor", "gla", "mub",
+                                              "sni", "ferr", "oza", "kel", "brun", "yip", "warp", "hul"};
+  const std::vector<std::string> nouns = {"ledger", "quota", "badge", "parcel", "tariff", "ticket", "voucher", "route"};
+  const std::vector<std::string> verbs = {"total", "scan", "merge", "split", "rank", "clamp"};
+  const std::vector<std::string> things = {"rows", "items", "limit", "rate", "window", "codes"};
+  struct Helper {
+    std::string module, name, first, second;
+  };
+  std::vector<Helper> helpers;
+  std::map<std::string, std::string> repo;
+  for (const std::string& noun : nouns) {
+    const std::string module = noun + "_util";
+    std::string text = absl::StrFormat("\"\"\"Helpers for %ss.\"\"\"\n", noun);
+    for (int h = 0; h < 3; ++h) {
+      const std::string word = Pick(rng, syllables) + Pick(rng, syllables);
+      Helper helper{module, absl::StrFormat("%s_%s_%s", word, noun, Pick(rng, verbs)),
+                    absl::StrFormat("%s_%s", noun, Pick(rng, things)), absl::StrFormat("%s_%s", word, Pick(rng, things))};
+      absl::StrAppendFormat(&text,
+                            "\n\ndef %s(%s, %s):\n"
+                            "    acc = []\n"
+                            "    for item in %s:\n"
+                            "        acc.append(item * %s)\n"
+                            "    return acc\n",
+                            helper.name, helper.first, helper.second, helper.first, helper.second);
+      helpers.push_back(helper);
+    }
+    repo["lib/" + module + ".py"] = text;
+  }
+  for (int c = 0; c < clients; ++c) {
+    std::vector<Helper> used;
+    for (int h = 0; h < 3; ++h) used.push_back(helpers[std::uniform_int_distribution<size_t>(0, helpers.size() - 1)(rng)]);
+    std::string imports, body;
+    for (size_t h = 0; h < used.size(); ++h) {
+      const Helper& u = used[h];
+      if (imports.find(" " + u.module + "\n") == std::string::npos) imports += "from lib import " + u.module + "\n";
+      absl::StrAppendFormat(&body,
+                            "\n\ndef handle_%d_%d(request):\n"
+                            "    %s = request.get(\"%s\")\n"
+                            "    %s = request.get(\"%s\")\n"
+                            "    result = %s.%s(%s, %s)\n"
+                            "    return {\"status\": \"ok\", \"value\": result}\n",
+                            c, h, u.first, u.first, u.second, u.second, u.module, u.name, u.first, u.second);
+    }
+    repo[absl::StrFormat("app/handler_%02d.py", c)] = imports + body;
+  }
+  return repo;
+}
+
 std::map<std::string, std::string> RandomRepo(int files, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> letter('a', 'z'), length(2, 9), count(2, 7), lines(20, 30);

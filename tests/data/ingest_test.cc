@@ -11,6 +11,8 @@
 #include "data/heldout.h"
 #include "data/repo_reader.h"
 #include "data/shard.h"
+#include "retrieval/index.h"
+#include "tests/data/generated_repos.h"
 #include "tests/data/test_repo.h"
 #include "tests/support/temp_dir.h"
 #include "tokenizer/tokenizer.h"
@@ -364,6 +366,59 @@ TEST(IngestTest, HeldOutTextIsWrittenWithItsRepoContext) {
   // Nearest training file in path order first (held-out m4 and m3 are never context).
   EXPECT_EQ(held->files[0].context[0].path, "pkg/m5.py");
   EXPECT_EQ(held->files[1].context[0].path, "pkg/m5.py");
+}
+
+// retrieval.jsonl indexes every kept file at the commit (held-out ones flagged), and training
+// samples carry chunks of other training files found from the code around the cursor: the
+// helper definitions a handler calls, never held-out text.
+TEST(IngestTest, TrainingSamplesCarryRetrievedChunksOfTrainingFilesOnly) {
+  TempDir dir;
+  TestRepo repo(dir / "repo");
+  const std::map<std::string, std::string> files = testing::HelpersRepo(30);
+  repo.Commit(files, 1000);
+  IngestOptions o = Options(dir / "repo", dir / "ds");
+  o.eval_fraction = 0.3;
+  o.fim.fim_rate = 1;
+  o.fim.repo_context_rate = 1;
+  o.fim.repo_context_bytes = 0;  // retrieved chunks only
+  ASSERT_TRUE(RunIngest(o).ok());
+  absl::StatusOr<retrieval::Index> index = retrieval::Index::Read(dir / "ds");
+  ASSERT_TRUE(index.ok()) << index.status();
+  absl::StatusOr<SplitRecord> split = ReadSplit(dir / "ds");
+  ASSERT_TRUE(split.ok());
+  ASSERT_EQ(index->files().size(), files.size());
+  size_t held_out = 0;
+  for (const retrieval::IndexedFile& f : index->files()) {
+    EXPECT_EQ(f.heldout, split->held_out.count(f.path) > 0) << f.path;
+    held_out += f.heldout;
+  }
+  ASSERT_GT(held_out, 3u);
+  const std::string& ledger = files.at("lib/ledger_util.py");
+  const size_t def = ledger.find("def ") + 4;
+  const std::string helper = ledger.substr(def, ledger.find('(', def) - def);
+  EXPECT_EQ(index->Defining(helper).size(), 1u) << helper;
+
+  const nlohmann::json report = ReadJson(dir / "ds" / "report.json");
+  const uint64_t train_files = report["split"]["train_files"].get<uint64_t>();
+  EXPECT_GE(report["samples"]["with_retrieved_chunks"].get<uint64_t>(), train_files * 8 / 10);
+  EXPECT_EQ(report["retrieval_index"]["files"].get<uint64_t>(), files.size());
+  auto tok = tokenizer::Tokenizer::Load(QwenPath());
+  absl::StatusOr<DatasetManifest> manifest = ReadManifest(dir / "ds");
+  ASSERT_TRUE(manifest.ok());
+  std::string train;
+  for (const ShardInfo& s : manifest->shards) {
+    if (s.split == "train") train += (*tok)->Decode(ShardReader::Open(dir / "ds" / s.file)->tokens());
+  }
+  EXPECT_NE(train.find("<|file_sep|>lib/"), std::string::npos);
+  for (const retrieval::IndexedFile& f : index->files()) {
+    if (!f.heldout) continue;
+    for (const retrieval::IndexedChunk& c : f.chunks) {
+      const std::string first_line = c.text.substr(0, c.text.find('\n'));
+      if (first_line.starts_with("def ")) {
+        EXPECT_EQ(train.find(first_line), std::string::npos) << first_line;
+      }
+    }
+  }
 }
 
 TEST(IngestTest, HeldOutNearCopiesOfTrainingFilesAreDropped) {

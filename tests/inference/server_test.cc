@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "inference/fim_prompt.h"
 #include "inference/llama_model.h"
+#include "retrieval/index.h"
 #include "nlohmann/json.hpp"
 #include "tests/inference/test_models.h"
 #include "tests/support/temp_dir.h"
@@ -39,8 +40,8 @@ using ::tune::testing::TempDir;
 class TestServer {
  public:
   TestServer(const std::filesystem::path& model, ServerOptions options = {}, std::vector<LoraSpec> loras = {},
-             int32_t slots = 4) {
-    engine_ = testing::StartTestEngine(model, std::move(loras), slots, /*slot_ctx=*/1024, /*batch=*/512);
+             int32_t slots = 4, const std::filesystem::path& index = {}) {
+    engine_ = testing::StartTestEngine(model, std::move(loras), slots, /*slot_ctx=*/1024, /*batch=*/512, index);
     options.port = 0;
     server_ = std::make_unique<Server>(*engine_, options);
     EXPECT_TRUE(server_->Bind().ok());
@@ -180,6 +181,54 @@ TEST_F(ServerTest, InfillUsesTheTrainingLayoutAndAnswersLikeLlamaCpp) {
   Json again = Json::parse(Post(c, "/infill", request));
   EXPECT_EQ(again["content"], r["content"]);
   EXPECT_GT(again["timings"]["cache_n"].get<int>(), 10);
+}
+
+// --index: the definition of the helper called at the cursor joins the prompt as a repo-context
+// chunk right before the file, with its time in the timings and /metrics; chunks the client
+// sent, or of the file itself, are not added again; /admin/reload re-reads the index.
+TEST_F(ServerTest, IndexAddsRetrievedChunksToInfillAndReloadsWithTheModel) {
+  TempDir index_dir;
+  const std::string money = "def parse_money(text):\n    return int(text)\n";
+  auto write_index = [&](int extra_files) {
+    std::vector<retrieval::IndexedFile> files = {
+        {"lib/money.py", "python", false, {{1, money, {"parse_money"}}}},
+        {"lib/colors.py", "python", false, {{1, "RED = 1\nGREEN = 2\n", {}}}}};
+    for (int i = 0; i < extra_files; ++i) {
+      files.push_back({"lib/x" + std::to_string(i) + ".py", "python", false, {{1, "Y = 1\n", {}}}});
+    }
+    ASSERT_TRUE(retrieval::Index("c", "shop", files).Write(index_dir.path()).ok());
+  };
+  write_index(0);
+  TestServer s(*model_, {}, {}, 1, index_dir.path());
+  httplib::Client c = s.Client();
+  const Json request = Infill("from lib import money\n\ndef price(text):\n    value = money.parse_money(", ")\n", 4);
+  Json r = Json::parse(Post(c, "/infill", request));
+  EXPECT_THAT(r["prompt"].get<std::string>(),
+              HasSubstr("<file_sep> lib/money.py\n" + money + "\n<file_sep> filename\n<fim_prefix>"));
+  EXPECT_EQ(r["timings"]["retrieved_n"], 1);
+  EXPECT_GT(r["timings"]["retrieval_ms"].get<double>(), 0.0);
+  EXPECT_EQ(Metric(s, "retrieval_requests_total"), 1);
+  EXPECT_EQ(Metric(s, "retrieved_chunks_total"), 1);
+
+  Json sent = request;
+  sent["input_extra"] = Json::array({Json{{"filename", "lib/money.py"}, {"text", money}}});
+  r = Json::parse(Post(c, "/infill", sent));
+  EXPECT_EQ(r["timings"]["retrieved_n"], 0);
+  const std::string prompt = r["prompt"].get<std::string>();
+  EXPECT_EQ(prompt.find("def parse_money"), prompt.rfind("def parse_money"));
+  Json own = request;
+  own["filename"] = "lib/money.py";
+  EXPECT_EQ(Json::parse(Post(c, "/infill", own))["timings"]["retrieved_n"], 0);
+  // Raw completions are not searched.
+  Post(c, "/completion", Json{{"prompt", "value = money.parse_money("}, {"n_predict", 2}});
+  EXPECT_EQ(Metric(s, "retrieval_requests_total"), 3);
+
+  Json props = Json::parse(s.Client().Get("/props")->body);
+  EXPECT_EQ(props["index"]["chunks"], 2);
+  write_index(3);
+  Post(c, "/admin/reload", Json::object());
+  props = Json::parse(s.Client().Get("/props")->body);
+  EXPECT_EQ(props["index"]["chunks"], 5);
 }
 
 TEST_F(ServerTest, StreamedCompletionAddsUpToTheNonStreamedOne) {

@@ -69,8 +69,10 @@ std::vector<int32_t> GreedyPrompt(const std::string& name) {
 
 std::unique_ptr<inference::Engine> StartTestEngine(const std::filesystem::path& model,
                                                    std::vector<inference::LoraSpec> loras,
-                                                   int32_t slots, int32_t slot_ctx, int32_t batch) {
+                                                   int32_t slots, int32_t slot_ctx, int32_t batch,
+                                                   const std::filesystem::path& index) {
   inference::EngineOptions o;
+  o.index = index;
   o.model.path = model;
   o.loras = std::move(loras);
   o.n_slots = slots;

@@ -31,10 +31,11 @@ std::vector<int32_t> TuneGreedy(const std::string& name, const std::vector<int32
 std::vector<int32_t> GreedyPrompt(const std::string& name);
 
 // An engine on `model` with one thread (llama.cpp's workers spin while they wait: more threads
-// only slow a shared 2-core machine), `slots` slots of `slot_ctx` tokens, batches of `batch`.
-// Fails the test and returns null on error.
+// only slow a shared 2-core machine), `slots` slots of `slot_ctx` tokens, batches of `batch`, and
+// the retrieval index at `index` (none when empty). Fails the test and returns null on error.
 std::unique_ptr<inference::Engine> StartTestEngine(const std::filesystem::path& model,
                                                    std::vector<inference::LoraSpec> loras,
-                                                   int32_t slots, int32_t slot_ctx, int32_t batch);
+                                                   int32_t slots, int32_t slot_ctx, int32_t batch,
+                                                   const std::filesystem::path& index = {});
 
 }  // namespace tune::testing

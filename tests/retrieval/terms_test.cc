@@ -26,11 +26,11 @@ TEST(TermsTest, QueryTextIsTheLinesAroundTheCursor) {
   prefix += "cursor_line";
   for (int i = 0; i < 100; ++i) suffix += "s" + std::to_string(i) + "\n";
   const std::string q = QueryText(prefix, suffix);
-  EXPECT_EQ(q.find("p69\n"), std::string::npos);
-  EXPECT_EQ(q.rfind("p70\n", 0), 0u) << q.substr(0, 20);  // the last 30 full lines, then the cursor line
+  EXPECT_EQ(q.find("p79\n"), std::string::npos);
+  EXPECT_EQ(q.rfind("p80\n", 0), 0u) << q.substr(0, 20);  // the last 20 full lines, then the cursor line
   EXPECT_NE(q.find("p99\ncursor_lines0\n"), std::string::npos);
-  EXPECT_NE(q.find("s8\ns9"), std::string::npos);
-  EXPECT_EQ(q.find("s10"), std::string::npos);
+  EXPECT_NE(q.find("s3\ns4"), std::string::npos);
+  EXPECT_EQ(q.find("s5"), std::string::npos);
   EXPECT_EQ(QueryText("", ""), "");
   EXPECT_EQ(QueryText("a\nb", "c"), "a\nbc");
 }
