@@ -100,6 +100,12 @@ void RegisterEvalCommand(CLI::App& app, absl::Status& result) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", f->options.threads, "CPU threads (0: all cores)")->capture_default_str();
+  cmd->add_flag("--retrieval", f->options.retrieval,
+                "also run every model with the dataset's retrieval index, as `tune serve --index` does "
+                "(arms base, base+retrieval, tuned, tuned+retrieval; recall@k)");
+  cmd->add_option("--retrieval-chunks", f->options.retrieval_chunks, "index chunks per task with --retrieval")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_flag("--no-loss", f->no_loss, "skip held-out loss and perplexity (Hugging Face models)");
   cmd->add_option("--json", f->json, "write the full results as JSON to this file ('-': stdout, no table)");
   cmd->add_option("--report", f->report, "write a one-page HTML report with a chart to this file");

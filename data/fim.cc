@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "retrieval/terms.h"
-
 namespace tune::data {
 namespace {
 
@@ -140,12 +138,13 @@ std::vector<Neighbour> FitRepoContext(const std::vector<Neighbour>& neighbours,
 }
 
 std::vector<Neighbour> RetrievedContext(const FimOptions& options, const SampleInput& input,
-                                        const std::vector<Neighbour>& in_context, std::string_view query) {
+                                        const std::vector<Neighbour>& in_context, retrieval::Query query) {
   if (input.index == nullptr || options.retrieval_chunks <= 0) return {};
-  retrieval::Query q{query, input.path, /*exclude_heldout=*/true,
-                     static_cast<int>(options.retrieval_chunks + static_cast<int64_t>(in_context.size()))};
+  query.exclude_path = std::string(input.path);
+  query.exclude_heldout = true;
+  query.k = static_cast<int>(options.retrieval_chunks + static_cast<int64_t>(in_context.size()));
   std::vector<Neighbour> best_first;
-  for (const retrieval::Hit& hit : input.index->Search(q)) {
+  for (const retrieval::Hit& hit : input.index->Search(query)) {
     const std::string& path = input.index->path(hit);
     const bool whole_file_in_context = std::any_of(in_context.begin(), in_context.end(),
                                                    [&](const Neighbour& n) { return n.path == path; });
@@ -178,10 +177,13 @@ Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& opti
     b.Id(*fim.repo_name, 0);
     b.Text(std::string(input.repo_name) + "\n", 0);
     std::vector<Neighbour> context = FitRepoContext(input.neighbours, options.repo_context_bytes);
-    const std::string query = want_fim && fim.available()
-                                  ? retrieval::QueryText(input.text.substr(0, middle.begin), input.text.substr(middle.end))
-                                  : std::string(input.text);
-    std::vector<Neighbour> retrieved = RetrievedContext(options, input, context, query);
+    retrieval::Query query;
+    if (want_fim && fim.available()) {
+      query = retrieval::CursorQuery(input.text.substr(0, middle.begin), input.text.substr(middle.end));
+    } else {
+      query.text = std::string(input.text);
+    }
+    std::vector<Neighbour> retrieved = RetrievedContext(options, input, context, std::move(query));
     sample.retrieved_chunks = static_cast<int32_t>(retrieved.size());
     context.insert(context.end(), retrieved.begin(), retrieved.end());
     for (const Neighbour& n : context) {

@@ -85,10 +85,10 @@ std::vector<Neighbour> FitRepoContext(const std::vector<Neighbour>& neighbours,
 
 // The chunks of `input.index` for `query`: the best options.retrieval_chunks hits of training
 // files other than input.path and the neighbours already in the context, those that fit
-// retrieval_bytes, least relevant first. A FIM sample queries with retrieval::QueryText of its
+// retrieval_bytes, least relevant first. A FIM sample queries with retrieval::CursorQuery of its
 // prefix and suffix, as a served request does; a plain sample (no cursor) with its whole text.
 std::vector<Neighbour> RetrievedContext(const FimOptions& options, const SampleInput& input,
-                                        const std::vector<Neighbour>& in_context, std::string_view query);
+                                        const std::vector<Neighbour>& in_context, retrieval::Query query);
 
 // Builds the sample. Deterministic for a given rng state.
 Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& options,

@@ -32,6 +32,24 @@ std::string ModelLine(const ModelResult& m) {
   return line;
 }
 
+// The retrieval section: recall@k, then every arm against base per order.
+std::string FormatArms(const EvalReport& report) {
+  if (!report.recall) return "";
+  const RetrievalRecall& r = *report.recall;
+  std::string out = absl::StrFormat(
+      "\nretrieval: recall@%d %.2f (%d of %d tasks whose middle uses a name defined in another file; "
+      "index of %d chunks)\n",
+      r.k, r.recall(), r.found, r.tasks, r.index_chunks);
+  out += absl::StrFormat("%-16s %-5s %5s | %-40s | %-40s | %s\n", "arm", "order", "n",
+                         "exact match: arm, delta vs base [95% CI] p", "edit similarity: arm, delta vs base",
+                         "ms/task");
+  for (const ArmRow& a : report.arm_rows) {
+    out += absl::StrFormat("%-16s %-5s %5d | %.3f %-34s | %.3f %-34s | %.0f\n", a.arm, FimOrderName(a.order),
+                           a.exact.n, a.exact.tuned_mean, Delta(a.exact), a.edit.tuned_mean, Delta(a.edit), a.ms);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string FormatTable(const EvalReport& report) {
@@ -58,10 +76,11 @@ std::string FormatTable(const EvalReport& report) {
     out += absl::StrFormat("%-12s %-6s %-5s %5d | %-46s | %-46s | %-11s | %s\n", r.language, r.kind,
                            FimOrderName(r.order), r.n, em, es, parse, ms);
   }
-  if (paired) {
+  if (paired || !report.arm_rows.empty()) {
     out += "\n* p < 0.05: exact McNemar test (exact match), paired sign-flip test (edit similarity); "
            "intervals: paired bootstrap.\n";
   }
+  out += FormatArms(report);
   return out;
 }
 
@@ -103,6 +122,12 @@ std::string ToJson(const EvalReport& report) {
   const bool paired = report.tuned.has_value();
   json rows = json::array(), tasks = json::array(), models = json::array({ModelJson(report.base)});
   if (paired) models.push_back(ModelJson(*report.tuned));
+  std::vector<const ModelResult*> results = {&report.base};
+  if (paired) results.push_back(&*report.tuned);
+  for (const ModelResult& arm : report.retrieval_arms) {
+    models.push_back(ModelJson(arm));
+    results.push_back(&arm);
+  }
   for (const GroupRow& r : report.rows) rows.push_back(RowJson(r, paired));
   for (size_t i = 0; i < report.base.results.size(); ++i) {
     const TaskResult& base = report.base.results[i];
@@ -113,8 +138,7 @@ std::string ToJson(const EvalReport& report) {
                  {"kind", TaskKindName(t.kind)},
                  {"order", FimOrderName(base.order)},
                  {"expected", std::string(b.middle(t))}};
-    for (const ModelResult* m : {&report.base, paired ? &*report.tuned : nullptr}) {
-      if (m == nullptr) continue;
+    for (const ModelResult* m : results) {
       const TaskResult& r = m->results[i];
       task[m->label] = {{"completion", r.completion},
                         {"exact", r.exact},
@@ -137,6 +161,16 @@ std::string ToJson(const EvalReport& report) {
             {"models", models},
             {"rows", rows},
             {"tasks", tasks}};
+  if (report.recall) {
+    json arms = json::array();
+    for (const ArmRow& a : report.arm_rows) {
+      arms.push_back({{"arm", a.arm}, {"order", FimOrderName(a.order)}, {"exact_match", ComparisonJson(a.exact)},
+                      {"edit_similarity", ComparisonJson(a.edit)}, {"latency_ms", a.ms}});
+    }
+    const RetrievalRecall& r = *report.recall;
+    j["retrieval"] = {{"k", r.k},         {"index_chunks", r.index_chunks}, {"tasks_using_definitions", r.tasks},
+                      {"found", r.found}, {"recall_at_k", r.recall()},      {"arms", arms}};
+  }
   return j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

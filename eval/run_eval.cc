@@ -11,6 +11,8 @@
 #include "data/heldout.h"
 #include "data/progress.h"
 #include "data/syntax_spans.h"
+#include "inference/retrieved_context.h"
+#include "retrieval/terms.h"
 
 namespace tune::eval {
 namespace {
@@ -68,32 +70,53 @@ TaskResult Score(const Benchmark& b, int32_t index, FimOrder order, Completion c
   return r;
 }
 
-absl::StatusOr<ModelResult> RunModel(const EvalOptions& options, const ModelSpec& spec, const Benchmark& b,
-                                     const tokenizer::Tokenizer& dataset_tokenizer,
-                                     const std::vector<bool>& originals_parse, data::Progress& progress) {
+// The model's results on every task, without retrieval and, given an index, with it: one
+// completer serves both arms.
+absl::StatusOr<std::vector<ModelResult>> RunModel(const EvalOptions& options, const ModelSpec& spec,
+                                                  const Benchmark& b, const tokenizer::Tokenizer& dataset_tokenizer,
+                                                  const std::vector<bool>& originals_parse,
+                                                  const retrieval::Index* index, data::Progress& progress) {
   TUNE_ASSIGN_OR_RETURN(std::unique_ptr<Completer> completer, OpenCompleter(spec, b.repo_name, options.threads));
   TUNE_RETURN_IF_ERROR(CheckCompatible(*completer, spec, dataset_tokenizer));
-  ModelResult m;
-  m.label = spec.label;
-  m.description = completer->description();
+  std::vector<ModelResult> arms(index != nullptr ? 2 : 1);
+  for (size_t a = 0; a < arms.size(); ++a) {
+    arms[a].label = a == 0 ? spec.label : spec.label + "+retrieval";
+    arms[a].description = completer->description() + (a == 0 ? "" : " + retrieval");
+  }
   for (FimOrder order : options.orders) {
     for (int32_t i = 0; i < static_cast<int32_t>(b.tasks.size()); ++i) {
       const Task& t = b.tasks[static_cast<size_t>(i)];
-      absl::StatusOr<Completion> c = completer->Complete(TaskRequest(b, t, order));
-      if (!c.ok()) {
-        return core::Annotate(c.status(), absl::StrFormat("--%s, task %d (%s %s)", spec.label, i,
-                                                          b.files[t.file].path, TaskKindName(t.kind)));
+      for (size_t a = 0; a < arms.size(); ++a) {
+        inference::CompletionRequest request = TaskRequest(b, t, order);
+        if (a == 1) inference::AddRetrievedChunks(*index, options.retrieval_chunks, request);
+        absl::StatusOr<Completion> c = completer->Complete(request);
+        if (!c.ok()) {
+          return core::Annotate(c.status(), absl::StrFormat("--%s (%s), task %d (%s %s)", spec.label, arms[a].label,
+                                                            i, b.files[t.file].path, TaskKindName(t.kind)));
+        }
+        arms[a].results.push_back(Score(b, i, order, std::move(*c), originals_parse[static_cast<size_t>(t.file)]));
+        progress.Add(1, 0);
       }
-      m.results.push_back(Score(b, i, order, std::move(*c), originals_parse[static_cast<size_t>(t.file)]));
-      progress.Add(1, 0);
     }
   }
   if (options.heldout_loss && !spec.is_gguf()) {
     TUNE_ASSIGN_OR_RETURN(double loss, completer->HeldOutLoss(options.dataset, options.loss_seq_len,
                                                               options.loss_batches));
-    m.heldout_loss = loss;
+    arms[0].heldout_loss = loss;
   }
-  return m;
+  return arms;
+}
+
+// The dataset's retrieval index, from the same commit as the benchmark.
+absl::StatusOr<retrieval::Index> DatasetIndex(const EvalOptions& options, const Benchmark& b) {
+  absl::StatusOr<retrieval::Index> index = retrieval::Index::Read(options.dataset);
+  if (!index.ok()) return core::Annotate(index.status(), "--retrieval");
+  if (index->commit() != b.dataset_commit) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "--retrieval: the index of %s is from commit %s, the benchmark from %s; hint: evaluate the "
+        "dataset the benchmark was built from", options.dataset.string(), index->commit(), b.dataset_commit));
+  }
+  return index;
 }
 
 struct GroupKey {
@@ -164,6 +187,56 @@ std::vector<GroupRow> Aggregate(const Benchmark& b, const ModelResult& base,
   return rows;
 }
 
+RetrievalRecall MeasureRecall(const Benchmark& b, const retrieval::Index& index, int32_t k) {
+  RetrievalRecall recall;
+  recall.k = k;
+  recall.index_chunks = static_cast<int64_t>(index.num_chunks());
+  for (const Task& t : b.tasks) {
+    const std::string& path = b.files[static_cast<size_t>(t.file)].path;
+    std::set<std::string> needed;  // names the middle uses that another file defines
+    for (std::string_view id : retrieval::Identifiers(b.middle(t))) {
+      for (const auto& [file, chunk] : index.Defining(id)) {
+        if (index.files()[file].path != path) needed.insert(std::string(id));
+      }
+    }
+    if (needed.empty()) continue;
+    ++recall.tasks;
+    retrieval::Query query = retrieval::CursorQuery(b.prefix(t), b.suffix(t));
+    query.exclude_path = path;
+    query.k = k;
+    for (const retrieval::Hit& hit : index.Search(query)) {
+      const std::vector<std::string>& defines = index.chunk(hit).defines;
+      if (std::any_of(defines.begin(), defines.end(), [&](const std::string& d) { return needed.count(d) > 0; })) {
+        ++recall.found;
+        break;
+      }
+    }
+  }
+  return recall;
+}
+
+std::vector<ArmRow> CompareArms(const ModelResult& base, const std::vector<const ModelResult*>& arms,
+                                const std::vector<FimOrder>& orders) {
+  std::vector<ArmRow> rows;
+  for (FimOrder order : orders) {
+    for (const ModelResult* arm : arms) {
+      std::vector<double> exact[2], edit[2], ms;
+      for (size_t i = 0; i < base.results.size(); ++i) {
+        if (base.results[i].order != order) continue;
+        for (int side = 0; side < 2; ++side) {
+          const TaskResult& r = (side == 0 ? base : *arm).results[i];
+          exact[side].push_back(r.exact ? 1.0 : 0.0);
+          edit[side].push_back(r.edit_similarity);
+        }
+        ms.push_back(arm->results[i].latency_ms);
+      }
+      rows.push_back({arm->label, order, ComparePaired(exact[0], exact[1], /*binary=*/true),
+                      ComparePaired(edit[0], edit[1], /*binary=*/false), MeanOf(ms)});
+    }
+  }
+  return rows;
+}
+
 absl::StatusOr<Benchmark> LoadOrBuildBenchmark(const std::filesystem::path& dataset,
                                                const tokenizer::Tokenizer& tokenizer,
                                                const std::filesystem::path& path,
@@ -213,15 +286,31 @@ absl::StatusOr<EvalReport> RunEval(const EvalOptions& options) {
     }
   }
   const std::vector<bool> originals_parse = OriginalsParse(b);
-  const uint64_t total = b.tasks.size() * options.orders.size() * (options.tuned ? 2 : 1);
+  std::optional<retrieval::Index> index;
+  if (options.retrieval) {
+    TUNE_ASSIGN_OR_RETURN(index, DatasetIndex(options, b));
+    report.recall = MeasureRecall(b, *index, options.retrieval_chunks);
+  }
+  const uint64_t total = b.tasks.size() * options.orders.size() * (options.tuned ? 2 : 1) * (index ? 2 : 1);
   data::Progress progress("eval", total, options.progress, "tasks");
-  TUNE_ASSIGN_OR_RETURN(report.base, RunModel(options, options.base, b, *tokenizer, originals_parse, progress));
+  const retrieval::Index* searched = index ? &*index : nullptr;
+  TUNE_ASSIGN_OR_RETURN(std::vector<ModelResult> base,
+                        RunModel(options, options.base, b, *tokenizer, originals_parse, searched, progress));
+  report.base = std::move(base[0]);
+  if (index) report.retrieval_arms.push_back(std::move(base[1]));
   if (options.tuned) {
-    TUNE_ASSIGN_OR_RETURN(ModelResult tuned, RunModel(options, *options.tuned, b, *tokenizer, originals_parse, progress));
-    report.tuned = std::move(tuned);
+    TUNE_ASSIGN_OR_RETURN(std::vector<ModelResult> tuned,
+                          RunModel(options, *options.tuned, b, *tokenizer, originals_parse, searched, progress));
+    report.tuned = std::move(tuned[0]);
+    if (index) report.retrieval_arms.push_back(std::move(tuned[1]));
   }
   progress.Finish();
   report.rows = Aggregate(b, report.base, report.tuned, options.orders);
+  if (index) {
+    std::vector<const ModelResult*> arms = {&report.retrieval_arms[0]};
+    if (report.tuned) arms.insert(arms.end(), {&*report.tuned, &report.retrieval_arms[1]});
+    report.arm_rows = CompareArms(report.base, arms, options.orders);
+  }
   return report;
 }
 

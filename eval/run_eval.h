@@ -2,8 +2,15 @@
 // task kind and FIM order, with a paired significance test per group (eval/scoring.h).
 //
 // Recipe: load or build the benchmark (eval/benchmark.h) -> open each model and check it fits the
-// dataset (eval/completer.h) -> complete every task in every FIM order -> score -> held-out loss
-// (Hugging Face models) -> aggregate. Reports: eval/report.h.
+// dataset (eval/completer.h) -> complete every task in every FIM order, and again with retrieval
+// when asked -> score -> held-out loss (Hugging Face models) -> aggregate. Reports: eval/report.h.
+//
+// Retrieval arms (--retrieval): each model also completes every task with the dataset's
+// retrieval index (retrieval/index.h) searched as `tune serve --index` searches it
+// (inference/retrieved_context.h, the task's own file excluded), giving four arms on the same
+// tasks: base, base+retrieval, tuned, tuned+retrieval, each compared with base. recall@k: of the
+// tasks whose middle uses a name defined in another file, the share where the k chunks retrieved
+// for the cursor include a definition of one of those names.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +23,7 @@
 #include "eval/benchmark.h"
 #include "eval/completer.h"
 #include "eval/scoring.h"
+#include "retrieval/index.h"
 
 namespace tune::eval {
 
@@ -34,6 +42,8 @@ struct EvalOptions {
   int64_t loss_seq_len = 256;
   int64_t loss_batches = 16;
   bool progress = true;
+  bool retrieval = false;         // add the +retrieval arms (needs the dataset's retrieval.jsonl)
+  int32_t retrieval_chunks = 4;   // k
 };
 
 struct TaskResult {
@@ -65,6 +75,22 @@ struct GroupRow {
   double base_ms = 0, tuned_ms = 0;          // mean latency per task
 };
 
+// One arm against base over all tasks of one FIM order.
+struct ArmRow {
+  std::string arm;  // "base+retrieval", "tuned", "tuned+retrieval"
+  FimOrder order = FimOrder::kPsm;
+  PairedComparison exact, edit;  // base vs the arm
+  double ms = 0;                 // the arm's mean latency per task
+};
+
+struct RetrievalRecall {
+  int32_t k = 0;
+  int64_t index_chunks = 0;
+  int64_t tasks = 0;  // tasks whose middle uses a name defined in another file
+  int64_t found = 0;  // of those, tasks where a retrieved chunk defines one of the names
+  double recall() const { return tasks > 0 ? static_cast<double>(found) / static_cast<double>(tasks) : 0.0; }
+};
+
 struct EvalReport {
   Benchmark benchmark;
   std::filesystem::path benchmark_path;
@@ -72,6 +98,10 @@ struct EvalReport {
   ModelResult base;
   std::optional<ModelResult> tuned;
   std::vector<GroupRow> rows;
+  // With retrieval: base+retrieval (and tuned+retrieval), the arm rows and recall@k.
+  std::vector<ModelResult> retrieval_arms;
+  std::vector<ArmRow> arm_rows;
+  std::optional<RetrievalRecall> recall;
 };
 
 absl::StatusOr<EvalReport> RunEval(const EvalOptions& options);
@@ -82,6 +112,13 @@ absl::StatusOr<Benchmark> LoadOrBuildBenchmark(const std::filesystem::path& data
                                                const tokenizer::Tokenizer& tokenizer,
                                                const std::filesystem::path& path,
                                                const BenchmarkOptions& options, bool* built);
+
+// recall@k of `index` on the benchmark's tasks (see above).
+RetrievalRecall MeasureRecall(const Benchmark& benchmark, const retrieval::Index& index, int32_t k);
+
+// Each arm against base, per order, over all tasks.
+std::vector<ArmRow> CompareArms(const ModelResult& base, const std::vector<const ModelResult*>& arms,
+                                const std::vector<FimOrder>& orders);
 
 // Groups rows per language x kind x order, then per language and over everything per order.
 std::vector<GroupRow> Aggregate(const Benchmark& benchmark, const ModelResult& base,

@@ -4,17 +4,16 @@
 #include <string>
 #include <vector>
 
-#include "retrieval/terms.h"
 
 namespace tune::inference {
 
 int32_t AddRetrievedChunks(const retrieval::Index& index, int32_t k, CompletionRequest& request) {
   if (k <= 0) return 0;
   const std::string prefix = request.input_prefix + request.prompt_text;
-  const std::string query = retrieval::QueryText(prefix, request.input_suffix);
+  retrieval::Query q = retrieval::CursorQuery(prefix, request.input_suffix);
+  q.exclude_path = request.filename;
   // Ask for more than k: some hits may be text the prompt already holds.
-  const retrieval::Query q{query, request.filename, /*exclude_heldout=*/false,
-                           k + static_cast<int>(std::min<size_t>(request.input_extra.size(), 8)) + 2};
+  q.k = k + static_cast<int>(std::min<size_t>(request.input_extra.size(), 8)) + 2;
   auto already_sent = [&](const std::string& text) {
     for (const ExtraChunk& c : request.input_extra) {
       if (c.text.find(text) != std::string::npos) return true;

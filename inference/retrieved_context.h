@@ -1,5 +1,5 @@
 // Retrieval for an `/infill` request: the repository index's chunks for the code around the
-// cursor (retrieval/index.h, queried with retrieval::QueryText of the prefix and suffix, as
+// cursor (retrieval/index.h, queried with retrieval::CursorQuery of the prefix and suffix, as
 // training samples are) appended to the request's input_extra behind what the client sent, least
 // relevant first, so that the best chunk sits next to the file and is the last one the prompt
 // budget drops (inference/fim_prompt.h keeps the newest chunks).

@@ -20,6 +20,21 @@ constexpr double kK1 = 1.2, kB = 0.75;
 // A chunk that defines a name the query uses gets this many times the name's idf on top: the
 // definition of a function called at the cursor is the chunk a completion most often needs.
 constexpr double kDefinitionWeight = 3.0;
+// A hit whose distinct terms overlap an better hit's this much (Jaccard) adds nothing the prompt
+// does not already get: the same call copied into many handlers would otherwise fill every slot.
+constexpr double kRedundantJaccard = 0.7;
+
+absl::flat_hash_set<std::string> TermSet(std::string_view text) {
+  std::vector<std::string> terms = Terms(text);
+  return absl::flat_hash_set<std::string>(std::make_move_iterator(terms.begin()), std::make_move_iterator(terms.end()));
+}
+
+double Jaccard(const absl::flat_hash_set<std::string>& a, const absl::flat_hash_set<std::string>& b) {
+  size_t common = 0;
+  for (const std::string& t : a) common += b.count(t);
+  const size_t all = a.size() + b.size() - common;
+  return all == 0 ? 1.0 : static_cast<double>(common) / static_cast<double>(all);
+}
 
 double Idf(size_t chunks, size_t df) {
   const double n = static_cast<double>(chunks), d = static_cast<double>(df);
@@ -88,6 +103,13 @@ absl::StatusOr<IndexedFile> ParseFile(const json& j, const std::filesystem::path
 
 }  // namespace
 
+Query CursorQuery(std::string_view prefix, std::string_view suffix) {
+  Query q;
+  q.text = std::string(LastLines(prefix, kQueryPrefixLines + 1)) + std::string(FirstLines(suffix, kQuerySuffixLines));
+  q.near = std::string(LastLines(prefix, kNearPrefixLines)) + std::string(FirstLines(suffix, 1));
+  return q;
+}
+
 Index::Index(std::string commit, std::string repo_name, std::vector<IndexedFile> files)
     : commit_(std::move(commit)), repo_name_(std::move(repo_name)), files_(std::move(files)) {
   Build();
@@ -101,7 +123,10 @@ void Index::Build() {
       const IndexedChunk& chunk = files_[f].chunks[c];
       chunk_ids_.emplace_back(f, c);
       absl::flat_hash_map<std::string, uint32_t> counts;
-      const std::vector<std::string> terms = Terms(chunk.text);
+      std::vector<std::string> terms = Terms(chunk.text);
+      // The file's path words too: code names a module by its file (imports, includes,
+      // `ledger_util.total(...)` is in lib/ledger_util.py).
+      for (std::string& t : Terms(files_[f].path)) terms.push_back(std::move(t));
       for (const std::string& t : terms) ++counts[t];
       for (auto& [term, count] : counts) postings_[term].push_back({id, count});
       chunk_terms_.push_back(static_cast<uint32_t>(terms.size()));
@@ -117,13 +142,16 @@ void Index::Build() {
 std::vector<Hit> Index::Search(const Query& query) const {
   if (chunk_ids_.empty() || query.k <= 0) return {};
   const size_t n = chunk_ids_.size();
-  // The query's distinct terms, rarest first: common words add little to BM25 and cost the most.
+  // The query's distinct terms as (weight x idf, postings), highest first: common words add
+  // little to BM25 and cost the most.
   std::vector<std::pair<double, const std::vector<Posting>*>> terms;
   absl::flat_hash_set<std::string> seen;
-  for (std::string& t : Terms(query.text)) {
-    auto it = postings_.find(t);
-    if (it != postings_.end() && seen.insert(std::move(t)).second) {
-      terms.emplace_back(Idf(n, it->second.size()), &it->second);
+  for (const auto& [text, weight] : {std::pair{&query.near, kNearWeight}, std::pair{&query.text, 1.0}}) {
+    for (std::string& t : Terms(*text)) {
+      auto it = postings_.find(t);
+      if (it != postings_.end() && seen.insert(std::move(t)).second) {
+        terms.emplace_back(weight * Idf(n, it->second.size()), &it->second);
+      }
     }
   }
   std::sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -134,14 +162,14 @@ std::vector<Hit> Index::Search(const Query& query) const {
     if (score[id] == 0.0f) touched.push_back(id);
     score[id] += static_cast<float>(s);
   };
-  for (const auto& [idf, postings] : terms) {
+  for (const auto& [weighted_idf, postings] : terms) {
     for (const Posting& p : *postings) {
       const double tf = p.count, norm = 1 - kB + kB * chunk_terms_[p.chunk] / mean_chunk_terms_;
-      add(p.chunk, idf * tf * (kK1 + 1) / (tf + kK1 * norm));
+      add(p.chunk, weighted_idf * tf * (kK1 + 1) / (tf + kK1 * norm));
     }
   }
   absl::flat_hash_set<std::string_view> names;
-  for (std::string_view id : Identifiers(query.text)) {
+  for (std::string_view id : Identifiers(query.near)) {
     auto def = definitions_.find(absl::string_view(id.data(), id.size()));
     if (def == definitions_.end() || !names.insert(id).second) continue;
     auto term = postings_.find(Terms(id).front());
@@ -158,10 +186,21 @@ std::vector<Hit> Index::Search(const Query& query) const {
   auto better = [](const Hit& a, const Hit& b) {
     return a.score != b.score ? a.score > b.score : std::pair(a.file, a.chunk) < std::pair(b.file, b.chunk);
   };
-  const size_t k = std::min(hits.size(), static_cast<size_t>(query.k));
-  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(), better);
-  hits.resize(k);
-  return hits;
+  // Best first, skipping near-copies of a hit already taken; candidates beyond 8k are not looked at.
+  const size_t k = static_cast<size_t>(query.k), candidates = std::min(hits.size(), 8 * k);
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(candidates), hits.end(), better);
+  std::vector<Hit> taken;
+  std::vector<absl::flat_hash_set<std::string>> taken_terms;
+  for (size_t i = 0; i < candidates && taken.size() < k; ++i) {
+    absl::flat_hash_set<std::string> terms = TermSet(chunk(hits[i]).text);
+    const bool redundant = std::any_of(taken_terms.begin(), taken_terms.end(), [&](const auto& t) {
+      return Jaccard(terms, t) > kRedundantJaccard;
+    });
+    if (redundant) continue;
+    taken.push_back(hits[i]);
+    taken_terms.push_back(std::move(terms));
+  }
+  return taken;
 }
 
 std::vector<std::pair<uint32_t, uint32_t>> Index::Defining(std::string_view name) const {

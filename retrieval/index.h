@@ -1,7 +1,8 @@
 // The repository index `tune ingest` writes beside the shards and `tune serve --index`,
 // `tune eval` and the training samples search: code chunks (definitions found by tree-sitter,
 // data/code_chunks.h, and line windows between them) ranked by BM25 over identifier terms
-// (retrieval/terms.h), plus a bonus for a chunk that defines a name used in the query.
+// (retrieval/terms.h) of the chunk and its file's path, plus a bonus for a chunk that defines a
+// name used at the cursor.
 //
 // File `retrieval.jsonl` (UTF-8, one JSON object per line, written atomically):
 //   line 1   {"format": "tune-retrieval-index", "format_version": 1, "commit": ..., "repo_name": ...,
@@ -45,12 +46,24 @@ struct IndexedFile {
   std::vector<IndexedChunk> chunks;
 };
 
+// What is searched for. Every term of `text` counts; those of `near` (the lines at the cursor)
+// count kNearWeight times more, and a chunk defining a name used in `near` gets a bonus.
 struct Query {
-  std::string_view text;          // QueryText(prefix, suffix) or a whole file
-  std::string_view exclude_path;  // never return chunks of this file
-  bool exclude_heldout = false;   // never return chunks of held-out files (training)
+  std::string text;
+  std::string near;
+  std::string exclude_path;      // never return chunks of this file
+  bool exclude_heldout = false;  // never return chunks of held-out files (training)
   int k = 4;
 };
+
+// The query for a cursor, the code around it as an editor shows it: text = the last
+// kQueryPrefixLines lines of the prefix and the first kQuerySuffixLines of the suffix; near = the
+// last kNearPrefixLines of the prefix (the cursor line included) and the rest of the cursor line.
+// Training samples (data/fim.cc), `tune serve --index` and `tune eval` all ask this, so the model
+// trains on the retrieval it is served.
+inline constexpr int kQueryPrefixLines = 20, kQuerySuffixLines = 5, kNearPrefixLines = 3;
+inline constexpr double kNearWeight = 3.0;
+Query CursorQuery(std::string_view prefix, std::string_view suffix);
 
 struct Hit {
   uint32_t file = 0;
@@ -70,7 +83,8 @@ class Index {
   // re-run `tune ingest`; FailedPrecondition for another version; DataLoss naming the line.
   static absl::StatusOr<Index> Read(const std::filesystem::path& path);
 
-  // The best k chunks for the query, best first; none when no term matches.
+  // The best k chunks for the query, best first, leaving out a chunk whose terms mostly repeat a
+  // better one's (a copied call site); none when no term matches.
   std::vector<Hit> Search(const Query& query) const;
 
   const std::string& commit() const { return commit_; }

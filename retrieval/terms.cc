@@ -68,16 +68,20 @@ std::vector<std::string> Terms(std::string_view text) {
   return out;
 }
 
-std::string QueryText(std::string_view prefix, std::string_view suffix) {
-  size_t begin = prefix.size();
-  for (int lines = 0; begin > 0; --begin) {
-    if (prefix[begin - 1] == '\n' && ++lines > kQueryPrefixLines) break;
+std::string_view LastLines(std::string_view text, int lines) {
+  size_t begin = text.size();
+  for (int seen = 0; begin > 0; --begin) {
+    if (text[begin - 1] == '\n' && ++seen >= lines) break;
   }
+  return text.substr(begin);
+}
+
+std::string_view FirstLines(std::string_view text, int lines) {
   size_t end = 0;
-  for (int lines = 0; end < suffix.size(); ++end) {
-    if (suffix[end] == '\n' && ++lines >= kQuerySuffixLines) break;
+  for (int seen = 0; end < text.size(); ++end) {
+    if (text[end] == '\n' && ++seen >= lines) break;
   }
-  return std::string(prefix.substr(begin)) + std::string(suffix.substr(0, end));
+  return text.substr(0, end);
 }
 
 }  // namespace tune::retrieval

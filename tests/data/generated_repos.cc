@@ -79,12 +79,10 @@ std::map<std::string, std::string> HelpersRepo(int clients, uint64_t seed) {
       const Helper& u = used[h];
       if (imports.find(" " + u.module + "\n") == std::string::npos) imports += "from lib import " + u.module + "\n";
       absl::StrAppendFormat(&body,
-                            "\n\ndef handle_%d_%d(request):\n"
-                            "    %s = request.get(\"%s\")\n"
-                            "    %s = request.get(\"%s\")\n"
+                            "\n\ndef handle_%d_%d(%s, %s):\n"
                             "    result = %s.%s(%s, %s)\n"
                             "    return {\"status\": \"ok\", \"value\": result}\n",
-                            c, h, u.first, u.first, u.second, u.second, u.module, u.name, u.first, u.second);
+                            c, h, u.first, u.second, u.module, u.name, u.first, u.second);
     }
     repo[absl::StrFormat("app/handler_%02d.py", c)] = imports + body;
   }

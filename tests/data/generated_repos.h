@@ -14,10 +14,10 @@ std::map<std::string, std::string> ConventionsRepo(int files, uint64_t seed = 7)
 
 // A library of helper modules (lib/<noun>_util.py, three helpers each, named by nonsense words
 // no model can guess) and `clients` handler modules (app/handler_NN.py) that import the modules
-// and call the helpers with local variables named after their parameters:
-//     ledger_rows = request.get("ledger_rows")
-//     vexo_rate = request.get("vexo_rate")
-//     result = ledger_util.vexo_ledger_total(ledger_rows, vexo_rate)
+// and call the helpers with arguments named after their parameters:
+//     def handle_3_1(ledger_rows, vexo_rate):
+//         result = ledger_util.vexo_ledger_total(ledger_rows, vexo_rate)
+//         return {"status": "ok", "value": result}
 // A completion of the call needs the helper's definition, which is in another file: what
 // retrieval (retrieval/index.h) should find from the code around the cursor. Deterministic.
 std::map<std::string, std::string> HelpersRepo(int clients, uint64_t seed = 5);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -28,6 +29,7 @@ using tune::testing::FixturePath;
 using tune::testing::SourcePath;
 using tune::testing::TempDir;
 using tune::testing::ConventionsRepo;
+using tune::testing::HelpersRepo;
 using tune::testing::RandomRepo;
 using tune::testing::RunResult;
 using tune::testing::RunTune;
@@ -41,14 +43,14 @@ class EvalEndToEnd : public ::testing::Test {
 
   // ingest + train; returns the dataset directory (the adapter is beside it).
   std::string IngestAndTrain(const std::string& name, const std::map<std::string, std::string>& files,
-                             int steps) {
+                             int steps, const std::string& ingest_args = "") {
     TestRepo repo(tmp_ / (name + "-repo"));
     repo.Commit(files);
     const std::string data = (tmp_ / (name + "-data")).string(), run = (tmp_ / (name + "-run")).string();
     const std::string config = SourcePath("configs/tiny.toml").string();
     RunResult ingest = RunTune(absl::StrFormat(
-        "ingest --repo %s --out %s --config %s --tokenizer %s/tokenizer.model --set ingest.eval_fraction=0.2 --quiet",
-        repo.path().string(), data, config, base_));
+        "ingest --repo %s --out %s --config %s --tokenizer %s/tokenizer.model --set ingest.eval_fraction=0.2 --quiet %s",
+        repo.path().string(), data, config, base_, ingest_args));
     EXPECT_EQ(ingest.exit_code, 0) << ingest.output;
     RunResult train = RunTune(absl::StrFormat("train --data %s --out %s --config %s --base %s --set train.steps=%d",
                                               data, run, config, base_, steps));
@@ -110,6 +112,52 @@ TEST_F(EvalEndToEnd, TrainingOnHouseConventionsBeatsTheBaseSignificantlyAndRando
   Print("random repo", none);
   EXPECT_FALSE(none["exact_match"]["significant"].get<bool>()) << none.dump(1);
   EXPECT_LT(none["exact_match"]["tuned"].get<double>(), 0.05) << none.dump(1);
+}
+
+// Retrieval: held-out handlers call helpers defined in other files; the index finds the defining
+// chunk from the code around the cursor for most such tasks (recall@4), and `tune eval
+// --retrieval` scores the four arms on the same tasks, each against base with its p-value.
+TEST_F(EvalEndToEnd, RetrievalFindsTheCalledHelpersAndEvalComparesFourArms) {
+  const std::string data = IngestAndTrain("helpers", HelpersRepo(60), 300,
+                                          "--set ingest.repo_context_rate=0.8 --set ingest.retrieval_bytes=512");
+  json r = Eval(absl::StrFormat("--data %s --base %s --lora %s --fim-order spm --tasks-per-kind 30 --no-loss "
+                                "--retrieval --retrieval-chunks 4",
+                                data, base_, (tmp_ / "helpers-run").string()));
+  const json& retrieval = r["retrieval"];
+  std::printf("helpers repo: recall@4 %.3f (%d of %d tasks whose middle uses a helper of another file)\n",
+              retrieval["recall_at_k"].get<double>(), retrieval["found"].get<int>(),
+              retrieval["tasks_using_definitions"].get<int>());
+  EXPECT_GE(retrieval["tasks_using_definitions"].get<int>(), 10) << retrieval.dump(1);
+  EXPECT_GT(retrieval["recall_at_k"].get<double>(), 0.6) << retrieval.dump(1);
+  std::set<std::string> arms;
+  for (const json& arm : retrieval["arms"]) {
+    arms.insert(arm["arm"].get<std::string>());
+    const json& em = arm["exact_match"];
+    std::printf("%-16s exact match %.3f -> %.3f (p=%.4g), edit similarity %.3f -> %.3f (p=%.4g)\n",
+                arm["arm"].get<std::string>().c_str(), em["base"].get<double>(), em["tuned"].get<double>(),
+                em["p_value"].get<double>(), arm["edit_similarity"]["base"].get<double>(),
+                arm["edit_similarity"]["tuned"].get<double>(), arm["edit_similarity"]["p_value"].get<double>());
+    EXPECT_EQ(em["n"], Row(r, "all", "all")["n"]);
+    EXPECT_GE(em["p_value"].get<double>(), 0.0);
+    EXPECT_LE(em["p_value"].get<double>(), 1.0);
+  }
+  EXPECT_EQ(arms, (std::set<std::string>{"base+retrieval", "tuned", "tuned+retrieval"}));
+  // Every task carries all four completions; the retrieval arms' prompts are longer.
+  double plain_tokens = 0, retrieval_tokens = 0;
+  for (const json& task : r["tasks"]) {
+    for (const char* arm : {"base", "base+retrieval", "tuned", "tuned+retrieval"}) {
+      ASSERT_TRUE(task.contains(arm)) << arm;
+    }
+    plain_tokens += task["base"]["prompt_tokens"].get<double>();
+    retrieval_tokens += task["base+retrieval"]["prompt_tokens"].get<double>();
+  }
+  EXPECT_GT(retrieval_tokens, plain_tokens);
+  // A dataset written before the index existed is named with the fix.
+  std::filesystem::remove(std::filesystem::path(data) / "retrieval.jsonl");
+  RunResult old = RunTune(absl::StrFormat("eval --quiet --data %s --base %s --retrieval --no-loss", data, base_));
+  EXPECT_EQ(old.exit_code, 2) << old.output;  // a missing file: exit 2, as for other missing inputs
+  EXPECT_THAT(old.output, HasSubstr("retrieval.jsonl"));
+  EXPECT_THAT(old.output, HasSubstr("tune ingest"));
 }
 
 // The same model through the serving runner (an F32 GGUF export) and through LibTorch: every

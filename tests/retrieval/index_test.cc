@@ -14,6 +14,14 @@ IndexedFile File(std::string path, bool heldout, std::vector<IndexedChunk> chunk
   return IndexedFile{std::move(path), "python", heldout, std::move(chunks)};
 }
 
+// A query whose text is all near the cursor.
+struct QueryArgs {
+  std::string text, exclude;
+  bool exclude_heldout;
+  int k;
+};
+Query Q(const QueryArgs& a) { return Query{a.text, a.text, a.exclude, a.exclude_heldout, a.k}; }
+
 Index Sample() {
   std::vector<IndexedFile> files;
   files.push_back(File("money.py", false,
@@ -34,13 +42,13 @@ Index Sample() {
 
 TEST(IndexTest, RanksTheChunkSharingTheRarestIdentifiersFirst) {
   const Index index = Sample();
-  const std::vector<Hit> hits = index.Search({"label = render(amount_cents, currency_code)\n", "", true, 3});
+  const std::vector<Hit> hits = index.Search(Q({"label = render(amount_cents, currency_code)\n", "", true, 3}));
   // Only format_cents's chunk shares a term (the held-out copy is excluded).
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(index.chunk(hits[0]).defines, std::vector<std::string>{"format_cents"});
   EXPECT_GT(hits[0].score, 0);
   // With the held-out copy allowed, both come back, best first.
-  const std::vector<Hit> both = index.Search({"label = render(amount_cents, currency_code)\n", "", false, 3});
+  const std::vector<Hit> both = index.Search(Q({"label = render(amount_cents, currency_code)\n", "", false, 3}));
   ASSERT_EQ(both.size(), 2u);
   EXPECT_GE(both[0].score, both[1].score);
 }
@@ -48,7 +56,7 @@ TEST(IndexTest, RanksTheChunkSharingTheRarestIdentifiersFirst) {
 TEST(IndexTest, ADefinitionOfANameInTheQueryOutranksWordOverlap) {
   const Index index = Sample();
   // `parse_money` is called: its definition wins over the chunk that shares more words.
-  const std::vector<Hit> hits = index.Search({"value = parse_money(amount_cents currency_code text)", "", false, 1});
+  const std::vector<Hit> hits = index.Search(Q({"value = parse_money(amount_cents currency_code text)", "", false, 1}));
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(index.chunk(hits[0]).line, 4u);
   EXPECT_EQ(index.Defining("parse_money"), (std::vector<std::pair<uint32_t, uint32_t>>{{0, 1}}));
@@ -58,16 +66,48 @@ TEST(IndexTest, ADefinitionOfANameInTheQueryOutranksWordOverlap) {
 TEST(IndexTest, ExcludesTheQueryFileAndHeldOutFilesWhenAsked) {
   const Index index = Sample();
   const std::string q = "format_cents_v2(amount_cents, currency_code)";
-  std::vector<Hit> hits = index.Search({q, "", false, 1});
+  std::vector<Hit> hits = index.Search(Q({q, "", false, 1}));
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(index.path(hits[0]), "secret_heldout.py");
-  hits = index.Search({q, "", true, 5});
+  hits = index.Search(Q({q, "", true, 5}));
   for (const Hit& h : hits) EXPECT_NE(index.path(h), "secret_heldout.py");
-  hits = index.Search({q, "money.py", true, 5});
+  hits = index.Search(Q({q, "money.py", true, 5}));
   for (const Hit& h : hits) EXPECT_NE(index.path(h), "money.py");
-  EXPECT_TRUE(index.Search({"zzz_unknown qqq", "", false, 4}).empty());
-  EXPECT_TRUE(index.Search({q, "", false, 0}).empty());
-  EXPECT_TRUE(Index().Search({q, "", false, 4}).empty());
+  EXPECT_TRUE(index.Search(Q({"zzz_unknown qqq", "", false, 4})).empty());
+  EXPECT_TRUE(index.Search(Q({q, "", false, 0})).empty());
+  EXPECT_TRUE(Index().Search(Q({q, "", false, 4})).empty());
+}
+
+TEST(IndexTest, NamesAtTheCursorOutweighNamesFurtherAway) {
+  const Index index("c", "r",
+                    {File("a.py", false, {{1, "def alpha_fn(x):\n    return x\n", {"alpha_fn"}}}),
+                     File("b.py", false, {{1, "def beta_fn(y):\n    return y\n", {"beta_fn"}}})});
+  const Query at_beta = CursorQuery("a = alpha_fn(1)\nfor i in range(3):\n    pass\nb = beta_fn(", ")\n");
+  EXPECT_EQ(at_beta.near, "for i in range(3):\n    pass\nb = beta_fn()");
+  std::vector<Hit> hits = index.Search(at_beta);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(index.path(hits[0]), "b.py");
+  hits = index.Search(CursorQuery("b = beta_fn(1)\nfor i in range(3):\n    pass\na = alpha_fn(", ")\n"));
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(index.path(hits[0]), "a.py");
+}
+
+TEST(IndexTest, NearCopiesOfABetterHitAreLeftOut) {
+  std::vector<IndexedFile> files;
+  for (int i = 0; i < 6; ++i) {
+    files.push_back(File("app/h" + std::to_string(i) + ".py", false,
+                         {{1,
+                           "def handle_" + std::to_string(i) + "(request):\n    ledger_rows = request.get('ledger_rows')\n"
+                           "    vexo_rate = request.get('vexo_rate')\n    return ledger_util.vexo_total(ledger_rows, vexo_rate)\n",
+                           {"handle_" + std::to_string(i)}}}));
+  }
+  files.push_back(File("lib/ledger_util.py", false,
+                       {{1, "def vexo_total(ledger_rows, vexo_rate):\n    return sum(ledger_rows) * vexo_rate\n",
+                         {"vexo_total"}}}));
+  const Index index("c", "r", std::move(files));
+  const std::vector<Hit> hits = index.Search(Q({"ledger_rows = request.get('ledger_rows')\nvexo_rate = x\n", "", false, 3}));
+  ASSERT_EQ(hits.size(), 2u);  // one of the six copies, and the definition
+  EXPECT_TRUE(index.path(hits[0]) == "lib/ledger_util.py" || index.path(hits[1]) == "lib/ledger_util.py");
 }
 
 TEST(IndexTest, WritesAndReadsBackTheSameIndex) {
@@ -82,7 +122,7 @@ TEST(IndexTest, WritesAndReadsBackTheSameIndex) {
   EXPECT_EQ(read->num_chunks(), index.num_chunks());
   EXPECT_TRUE(read->files()[2].heldout);
   EXPECT_EQ(read->files()[1].chunks[0].defines, (std::vector<std::string>{"Order", "total"}));
-  const Query q{"amount_cents currency_code parse_money", "", false, 3};
+  const Query q = Q({"amount_cents currency_code parse_money", "", false, 3});
   const std::vector<Hit> a = index.Search(q), b = read->Search(q);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {

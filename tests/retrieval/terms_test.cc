@@ -20,19 +20,14 @@ TEST(TermsTest, TermsAreLowercasedIdentifiersAndTheirParts) {
   EXPECT_EQ(Terms("get_x Money"), (std::vector<std::string>{"get_x", "get", "money"}));
 }
 
-TEST(TermsTest, QueryTextIsTheLinesAroundTheCursor) {
-  std::string prefix, suffix;
-  for (int i = 0; i < 100; ++i) prefix += "p" + std::to_string(i) + "\n";
-  prefix += "cursor_line";
-  for (int i = 0; i < 100; ++i) suffix += "s" + std::to_string(i) + "\n";
-  const std::string q = QueryText(prefix, suffix);
-  EXPECT_EQ(q.find("p79\n"), std::string::npos);
-  EXPECT_EQ(q.rfind("p80\n", 0), 0u) << q.substr(0, 20);  // the last 20 full lines, then the cursor line
-  EXPECT_NE(q.find("p99\ncursor_lines0\n"), std::string::npos);
-  EXPECT_NE(q.find("s3\ns4"), std::string::npos);
-  EXPECT_EQ(q.find("s5"), std::string::npos);
-  EXPECT_EQ(QueryText("", ""), "");
-  EXPECT_EQ(QueryText("a\nb", "c"), "a\nbc");
+TEST(TermsTest, LastAndFirstLines) {
+  EXPECT_EQ(LastLines("a\nb\nc\nd", 2), "c\nd");
+  EXPECT_EQ(LastLines("a\nb\nc\n", 2), "c\n");
+  EXPECT_EQ(LastLines("a\nb", 5), "a\nb");
+  EXPECT_EQ(FirstLines("a\nb\nc", 2), "a\nb");
+  EXPECT_EQ(FirstLines("a\nb", 5), "a\nb");
+  EXPECT_EQ(LastLines("", 3), "");
+  EXPECT_EQ(FirstLines("", 3), "");
 }
 
 }  // namespace
