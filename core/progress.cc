@@ -59,12 +59,20 @@ void PrintProgress(const ProgressUpdate& u, bool final) {
         final ? "done" : "progress", JsonEscape(u.stage), u.done, u.total, JsonEscape(u.unit), rate, eta, u.seconds);
     for (const auto& [name, value] : u.fields) absl::StrAppendFormat(&line, ", \"%s\": %.6g", JsonEscape(name), value);
     std::fprintf(stderr, "%s}\n", line.c_str());
-  } else if (OnTerminal()) {
+    std::fflush(stderr);
+    return;
+  }
+  // The human line: the stage's text, then the time left (or, at the end, the time it took).
+  const std::string text = final    ? absl::StrFormat("%s  (%.1f s)", u.text, u.seconds)
+                           : eta > 0 ? absl::StrFormat("%s  ETA %d:%02d", u.text, static_cast<int>(eta) / 60,
+                                                       static_cast<int>(eta) % 60)
+                                     : u.text;
+  if (OnTerminal()) {
     const int filled = u.total ? static_cast<int>(kBarWidth * std::min(u.done, u.total) / u.total) : kBarWidth;
     std::fprintf(stderr, "\r[%s%s] %s\033[K%s", std::string(filled, '#').c_str(),
-                 std::string(kBarWidth - filled, '.').c_str(), u.text.c_str(), final ? "\n" : "");
+                 std::string(kBarWidth - filled, '.').c_str(), text.c_str(), final ? "\n" : "");
   } else {
-    std::fprintf(stderr, "%s%s\n", u.text.c_str(), final ? absl::StrFormat(" (%.1f s)", u.seconds).c_str() : "");
+    std::fprintf(stderr, "%s\n", text.c_str());
   }
   std::fflush(stderr);
 }

@@ -32,11 +32,12 @@ struct ProgressUpdate {
   double seconds = 0;     // since the stage started
   double rate = -1, eta_s = -1;  // when the stage knows better than done / seconds (a resumed run)
   std::vector<std::pair<std::string, double>> fields;  // stage numbers: loss, lr, MB/s ...
-  std::string text;       // the human line (without the bar), for auto and plain
+  std::string text;       // the human line (without bar and time left), for auto and plain
 };
 
-// Prints `update` as the mode says; `final` ends the stage (a newline on a terminal, "done" in
-// json). Callers throttle: ShouldPrint says whether enough time passed since `last`.
+// Prints `update` as the mode says, the human modes with "ETA m:ss" (the stage's eta_s, else from
+// done / seconds) or, when `final`, the elapsed time; `final` ends the stage (a newline on a
+// terminal, "done" in json). Callers throttle: ShouldPrint says whether enough time passed since `last`.
 void PrintProgress(const ProgressUpdate& update, bool final);
 bool ShouldPrint(std::chrono::steady_clock::time_point last, bool final);
 

@@ -65,22 +65,13 @@ std::vector<Definition> FindDefinitions(std::string_view language, std::string_v
   std::vector<Definition> defs;
   absl::StatusOr<internal::TsTreePtr> tree = internal::ParseTree(language, text);
   if (!tree.ok()) return defs;
-  TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree->get()));
-  for (bool done = false; !done;) {
-    TSNode node = ts_tree_cursor_current_node(&cursor);
+  internal::VisitNodes(**tree, [&](TSNode node) {
     if (ts_node_is_named(node) && !ts_node_has_error(node) && IsDefinition(node)) {
       defs.push_back({ts_node_start_point(node).row, ts_node_end_point(node).row,
                       ts_node_end_byte(node) - ts_node_start_byte(node), DefinitionName(node, text)});
     }
-    if (ts_tree_cursor_goto_first_child(&cursor)) continue;
-    while (!ts_tree_cursor_goto_next_sibling(&cursor)) {
-      if (!ts_tree_cursor_goto_parent(&cursor)) {
-        done = true;
-        break;
-      }
-    }
-  }
-  ts_tree_cursor_delete(&cursor);
+    return true;
+  });
   return defs;
 }
 

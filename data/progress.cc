@@ -47,10 +47,6 @@ void Progress::Print(bool final) {
     u.fields.push_back({"mb_per_s", bytes / secs / 1e6});
     absl::StrAppendFormat(&u.text, "  %.1f MB/s", bytes / secs / 1e6);
   }
-  if (!final && files > 0 && files < total_files_) {
-    const double left = secs * static_cast<double>(total_files_ - files) / static_cast<double>(files);
-    absl::StrAppendFormat(&u.text, "  ETA %d:%02d", static_cast<int>(left) / 60, static_cast<int>(left) % 60);
-  }
   core::PrintProgress(u, final);
 }
 

@@ -137,6 +137,20 @@ absl::StatusOr<internal::TsTreePtr> internal::ParseTree(std::string_view languag
   return tree;
 }
 
+void internal::VisitNodes(const TSTree& tree, const std::function<bool(TSNode)>& visit) {
+  TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(&tree));
+  for (bool done = false; !done;) {
+    if (visit(ts_tree_cursor_current_node(&cursor)) && ts_tree_cursor_goto_first_child(&cursor)) continue;
+    while (!ts_tree_cursor_goto_next_sibling(&cursor)) {
+      if (!ts_tree_cursor_goto_parent(&cursor)) {
+        done = true;
+        break;
+      }
+    }
+  }
+  ts_tree_cursor_delete(&cursor);
+}
+
 absl::StatusOr<bool> ParsesCleanly(std::string_view language, std::string_view text) {
   absl::StatusOr<internal::TsTreePtr> tree = internal::ParseTree(language, text);
   if (!tree.ok()) return tree.status();
@@ -149,27 +163,16 @@ absl::StatusOr<std::vector<SyntaxSpan>> FindSyntaxSpans(std::string_view languag
   absl::StatusOr<internal::TsTreePtr> tree = internal::ParseTree(language, text);
   if (!tree.ok()) return tree.status();
   std::vector<SyntaxSpan> spans;
-  TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree->get()));
-  // Pre-order walk; nodes smaller than min_bytes have no large-enough descendants.
-  bool done = false;
-  while (!done) {
-    TSNode node = ts_tree_cursor_current_node(&cursor);
-    uint32_t begin = ts_node_start_byte(node), end = ts_node_end_byte(node);
-    bool descend = end - begin >= min_bytes;
+  // Nodes smaller than min_bytes have no large-enough descendants.
+  internal::VisitNodes(**tree, [&](TSNode node) {
+    const uint32_t begin = ts_node_start_byte(node), end = ts_node_end_byte(node);
     SpanKind kind;
-    if (descend && end - begin <= max_bytes && !ts_node_has_error(node) && ts_node_is_named(node) &&
+    if (end - begin >= min_bytes && end - begin <= max_bytes && !ts_node_has_error(node) && ts_node_is_named(node) &&
         KindOf(ts_node_type(node), kind)) {
       spans.push_back({begin, end, kind});
     }
-    if (descend && ts_tree_cursor_goto_first_child(&cursor)) continue;
-    while (!ts_tree_cursor_goto_next_sibling(&cursor)) {
-      if (!ts_tree_cursor_goto_parent(&cursor)) {
-        done = true;
-        break;
-      }
-    }
-  }
-  ts_tree_cursor_delete(&cursor);
+    return end - begin >= min_bytes;
+  });
   return spans;
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/file.h"
+#include "core/json_fields.h"
 #include "core/status.h"
 #include "data/syntax_spans.h"
 
@@ -221,47 +222,17 @@ json TaskToJson(const Task& t) {
 }
 
 // Typed field access that names the file and the field on a mismatch.
-class Reader {
- public:
-  explicit Reader(std::filesystem::path file) : file_(std::move(file)) {}
+core::JsonFields BenchmarkFields(const std::filesystem::path& path) {
+  return core::JsonFields(path.string(), "delete the file and run `tune eval` again to rebuild the benchmark");
+}
 
-  absl::Status Error(const std::string& field, std::string_view what) const {
-    return absl::DataLossError(absl::StrFormat(
-        "'%s' field %s: %s; hint: delete the file and run `tune eval` again to rebuild the benchmark",
-        file_.string(), field, what));
-  }
-  absl::StatusOr<const json*> Field(const json& j, const std::string& key, const std::string& where,
-                                    json::value_t type) const {
-    auto it = j.find(key);
-    if (it == j.end()) return Error(where + key, "missing");
-    const bool ok = it->type() == type ||
-                    (type == json::value_t::number_unsigned && it->is_number_integer() && *it >= 0);
-    if (!ok) return Error(where + key, absl::StrFormat("has the wrong type (%s)", it->type_name()));
-    return &*it;
-  }
-  absl::StatusOr<std::string> String(const json& j, const std::string& key, const std::string& where) const {
-    TUNE_ASSIGN_OR_RETURN(const json* v, Field(j, key, where, json::value_t::string));
-    return v->get<std::string>();
-  }
-  absl::StatusOr<uint64_t> Unsigned(const json& j, const std::string& key, const std::string& where,
-                                    uint64_t max) const {
-    TUNE_ASSIGN_OR_RETURN(const json* v, Field(j, key, where, json::value_t::number_unsigned));
-    const uint64_t n = v->get<uint64_t>();
-    if (n > max) return Error(where + key, absl::StrFormat("%d is out of range (at most %d)", n, max));
-    return n;
-  }
-
- private:
-  std::filesystem::path file_;
-};
-
-absl::StatusOr<data::HeldOutFile> ParseFile(const Reader& r, const json& j, const std::string& where) {
+absl::StatusOr<data::HeldOutFile> ParseFile(const core::JsonFields& r, const json& j, const std::string& where) {
   if (!j.is_object()) return r.Error(where, "is not an object");
   data::HeldOutFile f;
   TUNE_ASSIGN_OR_RETURN(f.path, r.String(j, "path", where));
   TUNE_ASSIGN_OR_RETURN(f.language, r.String(j, "language", where));
   TUNE_ASSIGN_OR_RETURN(f.text, r.String(j, "text", where));
-  TUNE_ASSIGN_OR_RETURN(const json* context, r.Field(j, "context", where, json::value_t::array));
+  TUNE_ASSIGN_OR_RETURN(const json* context, r.Field(j, "context", json::value_t::array, where));
   for (size_t i = 0; i < context->size(); ++i) {
     const std::string at = absl::StrFormat("%scontext[%d].", where, i);
     if (!(*context)[i].is_object()) return r.Error(at, "is not an object");
@@ -273,12 +244,12 @@ absl::StatusOr<data::HeldOutFile> ParseFile(const Reader& r, const json& j, cons
   return f;
 }
 
-absl::StatusOr<Task> ParseTask(const Reader& r, const json& j, const std::string& where,
+absl::StatusOr<Task> ParseTask(const core::JsonFields& r, const json& j, const std::string& where,
                                const std::vector<data::HeldOutFile>& files) {
   if (!j.is_object()) return r.Error(where, "is not an object");
   if (files.empty()) return r.Error(where + "file", "no file to refer to");
   Task t;
-  TUNE_ASSIGN_OR_RETURN(uint64_t file, r.Unsigned(j, "file", where, files.size() - 1));
+  TUNE_ASSIGN_OR_RETURN(uint64_t file, r.Unsigned(j, "file", files.size() - 1, where));
   t.file = static_cast<int32_t>(file);
   TUNE_ASSIGN_OR_RETURN(std::string kind, r.String(j, "kind", where));
   auto named = std::find_if(std::begin(kTaskKinds), std::end(kTaskKinds),
@@ -287,10 +258,10 @@ absl::StatusOr<Task> ParseTask(const Reader& r, const json& j, const std::string
   t.kind = *named;
   TUNE_ASSIGN_OR_RETURN(t.node, r.String(j, "node", where));
   const uint64_t size = files[file].text.size();
-  TUNE_ASSIGN_OR_RETURN(uint64_t begin, r.Unsigned(j, "begin", where, size));
-  TUNE_ASSIGN_OR_RETURN(uint64_t end, r.Unsigned(j, "end", where, size));
+  TUNE_ASSIGN_OR_RETURN(uint64_t begin, r.Unsigned(j, "begin", size, where));
+  TUNE_ASSIGN_OR_RETURN(uint64_t end, r.Unsigned(j, "end", size, where));
   if (end <= begin) return r.Error(where + "end", "is not after begin");
-  TUNE_ASSIGN_OR_RETURN(uint64_t max_tokens, r.Unsigned(j, "max_tokens", where, 1 << 20));
+  TUNE_ASSIGN_OR_RETURN(uint64_t max_tokens, r.Unsigned(j, "max_tokens", 1 << 20, where));
   if (max_tokens == 0) return r.Error(where + "max_tokens", "is 0");
   t.begin = static_cast<uint32_t>(begin);
   t.end = static_cast<uint32_t>(end);
@@ -318,30 +289,30 @@ absl::Status SaveBenchmark(const std::filesystem::path& path, const Benchmark& b
 
 absl::StatusOr<Benchmark> LoadBenchmark(const std::filesystem::path& path) {
   TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
-  const Reader r(path);
+  const core::JsonFields r = BenchmarkFields(path);
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return r.Error("(top level)", "is not a JSON object (truncated or not a benchmark)");
-  TUNE_ASSIGN_OR_RETURN(std::string format, r.String(j, "format", ""));
+  TUNE_ASSIGN_OR_RETURN(std::string format, r.String(j, "format"));
   if (format != "tune-eval-benchmark") return r.Error("format", "is not \"tune-eval-benchmark\"");
-  TUNE_ASSIGN_OR_RETURN(uint64_t version, r.Unsigned(j, "format_version", "", 1 << 30));
+  TUNE_ASSIGN_OR_RETURN(uint64_t version, r.Unsigned(j, "format_version", 1 << 30));
   if (version != kBenchmarkFormatVersion) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "'%s' has format_version %d, this tune reads %d; hint: delete it and run `tune eval` again",
         path.string(), version, kBenchmarkFormatVersion));
   }
   Benchmark b;
-  TUNE_ASSIGN_OR_RETURN(b.dataset_commit, r.String(j, "dataset_commit", ""));
-  TUNE_ASSIGN_OR_RETURN(b.repo_name, r.String(j, "repo_name", ""));
-  TUNE_ASSIGN_OR_RETURN(b.tokenizer_fingerprint, r.String(j, "tokenizer_fingerprint", ""));
-  TUNE_ASSIGN_OR_RETURN(b.seed, r.Unsigned(j, "seed", "", UINT64_MAX));
-  TUNE_ASSIGN_OR_RETURN(uint64_t per_kind, r.Unsigned(j, "tasks_per_kind", "", INT32_MAX));
+  TUNE_ASSIGN_OR_RETURN(b.dataset_commit, r.String(j, "dataset_commit"));
+  TUNE_ASSIGN_OR_RETURN(b.repo_name, r.String(j, "repo_name"));
+  TUNE_ASSIGN_OR_RETURN(b.tokenizer_fingerprint, r.String(j, "tokenizer_fingerprint"));
+  TUNE_ASSIGN_OR_RETURN(b.seed, r.Unsigned(j, "seed", UINT64_MAX));
+  TUNE_ASSIGN_OR_RETURN(uint64_t per_kind, r.Unsigned(j, "tasks_per_kind", INT32_MAX));
   b.tasks_per_kind = static_cast<int32_t>(per_kind);
-  TUNE_ASSIGN_OR_RETURN(const json* files, r.Field(j, "files", "", json::value_t::array));
+  TUNE_ASSIGN_OR_RETURN(const json* files, r.Field(j, "files", json::value_t::array));
   for (size_t i = 0; i < files->size(); ++i) {
     TUNE_ASSIGN_OR_RETURN(data::HeldOutFile f, ParseFile(r, (*files)[i], absl::StrFormat("files[%d].", i)));
     b.files.push_back(std::move(f));
   }
-  TUNE_ASSIGN_OR_RETURN(const json* tasks, r.Field(j, "tasks", "", json::value_t::array));
+  TUNE_ASSIGN_OR_RETURN(const json* tasks, r.Field(j, "tasks", json::value_t::array));
   for (size_t i = 0; i < tasks->size(); ++i) {
     TUNE_ASSIGN_OR_RETURN(Task t, ParseTask(r, (*tasks)[i], absl::StrFormat("tasks[%d].", i), b.files));
     b.tasks.push_back(std::move(t));

@@ -5,6 +5,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "core/json_fields.h"
+#include "core/status.h"
 
 namespace tune::formats {
 namespace {
@@ -23,78 +25,46 @@ const T* MatchPattern(const std::map<std::string, T>& patterns, const std::strin
   return nullptr;
 }
 
-bool IsRank(const json& v) {
-  return v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= kMaxRank;
+absl::Status Unsupported(std::string_view origin, std::string_view what) {
+  return absl::UnimplementedError(
+      absl::StrFormat("%s: %s is not supported; tune applies plain LoRA adapters", origin, what));
 }
 
-bool IsFinite(const json& v) { return v.is_number() && std::isfinite(v.get<double>()); }
+// A rank: an integer in [1, kMaxRank].
+absl::StatusOr<int64_t> Rank(const core::JsonFields& f, const json& j, std::string_view key, std::string_view where) {
+  TUNE_ASSIGN_OR_RETURN(uint64_t r, f.Unsigned(j, key, kMaxRank, where));
+  if (r == 0) return f.Error(std::string(where) + std::string(key), "is 0; a LoRA rank is at least 1");
+  return static_cast<int64_t>(r);
+}
 
-class ConfigReader {
- public:
-  ConfigReader(const json& j, std::string_view origin) : j_(j), origin_(origin) {}
-
-  // The string at `key`, or `fallback` when absent or null.
-  absl::StatusOr<std::string> String(const char* key, const std::string& fallback) const {
-    if (!j_.contains(key) || j_[key].is_null()) return fallback;
-    if (!j_[key].is_string()) return Invalid(absl::StrFormat("\"%s\" must be a string", key));
-    return j_[key].get<std::string>();
+absl::Status CheckSupported(const json& j, const core::JsonFields& f, std::string_view origin) {
+  if (core::JsonFields::Has(j, "peft_type")) {
+    TUNE_ASSIGN_OR_RETURN(std::string peft_type, f.String(j, "peft_type"));
+    if (peft_type != "LORA") return Unsupported(origin, "peft_type " + peft_type);
   }
-  absl::StatusOr<bool> Bool(const char* key) const {
-    if (!j_.contains(key) || j_[key].is_null()) return false;
-    if (!j_[key].is_boolean()) return Invalid(absl::StrFormat("\"%s\" must be true or false", key));
-    return j_[key].get<bool>();
-  }
-  absl::StatusOr<double> Number(const char* key, double fallback, double min, double max) const {
-    if (!j_.contains(key) || j_[key].is_null()) return fallback;
-    if (!IsFinite(j_[key]) || j_[key].get<double>() < min || j_[key].get<double>() > max) {
-      return Invalid(absl::StrFormat("\"%s\" must be a number in [%g, %g]", key, min, max));
-    }
-    return j_[key].get<double>();
-  }
-  absl::Status Invalid(const std::string& what) const {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: %s", origin_, what));
-  }
-  absl::Status Unsupported(const std::string& what) const {
-    return absl::UnimplementedError(
-        absl::StrFormat("%s: %s is not supported; tune applies plain LoRA adapters", origin_, what));
-  }
-
- private:
-  const json& j_;
-  std::string_view origin_;
-};
-
-absl::Status CheckSupported(const json& j, const ConfigReader& read) {
-  absl::StatusOr<std::string> peft_type = read.String("peft_type", "LORA");
-  if (!peft_type.ok()) return peft_type.status();
-  if (*peft_type != "LORA") return read.Unsupported("peft_type " + *peft_type);
   for (const char* flag : {"use_dora", "fan_in_fan_out"}) {
-    absl::StatusOr<bool> set = read.Bool(flag);
-    if (!set.ok()) return set.status();
-    if (*set) return read.Unsupported(flag);
+    if (!core::JsonFields::Has(j, flag)) continue;
+    TUNE_ASSIGN_OR_RETURN(bool set, f.Bool(j, flag));
+    if (set) return Unsupported(origin, flag);
   }
-  absl::StatusOr<std::string> bias = read.String("bias", "none");
-  if (!bias.ok()) return bias.status();
-  if (*bias != "none") return read.Unsupported("bias != \"none\"");
-  if (j.contains("modules_to_save") && !j["modules_to_save"].is_null()) return read.Unsupported("modules_to_save");
+  if (core::JsonFields::Has(j, "bias")) {
+    TUNE_ASSIGN_OR_RETURN(std::string bias, f.String(j, "bias"));
+    if (bias != "none") return Unsupported(origin, "bias != \"none\"");
+  }
+  if (core::JsonFields::Has(j, "modules_to_save")) return Unsupported(origin, "modules_to_save");
   return absl::OkStatus();
 }
 
-absl::Status ReadPatterns(const json& j, const ConfigReader& read, LoraConfig& c) {
+absl::Status ReadPatterns(const json& j, const core::JsonFields& f, LoraConfig& c) {
   for (const char* key : {"rank_pattern", "alpha_pattern"}) {
-    if (!j.contains(key) || j[key].is_null()) continue;
-    if (!j[key].is_object()) return read.Invalid(absl::StrFormat("\"%s\" must be an object", key));
-    const bool ranks = std::string_view(key) == "rank_pattern";
-    for (const auto& [k, v] : j[key].items()) {
-      if (ranks ? !IsRank(v) : !IsFinite(v)) {
-        return read.Invalid(absl::StrFormat("%s.%s must be %s", key, k,
-                                            ranks ? absl::StrFormat("an integer in [1, %d]", kMaxRank)
-                                                  : std::string("a finite number")));
-      }
-      if (ranks) {
-        c.rank_pattern[k] = v.get<int64_t>();
+    if (!core::JsonFields::Has(j, key)) continue;
+    TUNE_ASSIGN_OR_RETURN(const json* patterns, f.Field(j, key, json::value_t::object));
+    const std::string where = std::string(key) + ".";
+    for (const auto& [module, value] : patterns->items()) {
+      if (std::string_view(key) == "rank_pattern") {
+        TUNE_ASSIGN_OR_RETURN(c.rank_pattern[module], Rank(f, *patterns, module, where));
       } else {
-        c.alpha_pattern[k] = v.get<double>();
+        TUNE_ASSIGN_OR_RETURN(c.alpha_pattern[module], f.Number(*patterns, module, -1e9, 1e9, where));
       }
     }
   }
@@ -121,29 +91,27 @@ double LoraConfig::ScaleFor(const std::string& module) const {
 
 absl::StatusOr<LoraConfig> ParseLoraConfig(std::string_view json_text, std::string_view origin) {
   const json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrFormat("%s: not a JSON object", origin));
-  const ConfigReader read(j, origin);
-  if (absl::Status s = CheckSupported(j, read); !s.ok()) return s;
+  const core::JsonFields f(std::string(origin), "fix adapter_config.json (PEFT's format)",
+                           absl::StatusCode::kInvalidArgument);
+  if (!j.is_object()) return f.Error("(top level)", "is not a JSON object");
+  TUNE_RETURN_IF_ERROR(CheckSupported(j, f, origin));
   LoraConfig c;
-  if (!j.contains("r") || !IsRank(j["r"])) {
-    return read.Invalid(absl::StrFormat("\"r\" must be an integer in [1, %d]", kMaxRank));
+  TUNE_ASSIGN_OR_RETURN(c.r, Rank(f, j, "r", ""));
+  if (core::JsonFields::Has(j, "lora_alpha")) {
+    TUNE_ASSIGN_OR_RETURN(c.alpha, f.Number(j, "lora_alpha", -1e9, 1e9));
   }
-  c.r = j["r"].get<int64_t>();
-  absl::StatusOr<double> alpha = read.Number("lora_alpha", 8.0, -1e9, 1e9);
-  absl::StatusOr<double> dropout = read.Number("lora_dropout", 0.0, 0.0, 0.999999);
-  absl::StatusOr<bool> rslora = read.Bool("use_rslora");
-  for (const absl::Status& s : {alpha.status(), dropout.status(), rslora.status()}) {
-    if (!s.ok()) return s;
+  if (core::JsonFields::Has(j, "lora_dropout")) {
+    TUNE_ASSIGN_OR_RETURN(c.dropout, f.Number(j, "lora_dropout", 0.0, 0.999999));
   }
-  c.alpha = *alpha;
-  c.dropout = *dropout;
-  c.use_rslora = *rslora;
+  if (core::JsonFields::Has(j, "use_rslora")) {
+    TUNE_ASSIGN_OR_RETURN(c.use_rslora, f.Bool(j, "use_rslora"));
+  }
   if (j.contains("target_modules") && j["target_modules"].is_array()) {
     for (const json& m : j["target_modules"]) {
       if (m.is_string()) c.target_modules.push_back(m.get<std::string>());
     }
   }
-  if (absl::Status s = ReadPatterns(j, read, c); !s.ok()) return s;
+  TUNE_RETURN_IF_ERROR(ReadPatterns(j, f, c));
   return c;
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
+#include "core/json_fields.h"
 #include "core/status.h"
 
 namespace tune::retrain {
@@ -26,63 +27,46 @@ json RunJson(const RunRecord& r) {
           {"served", ScoresJson(r.served)}, {"served_id", r.served_id}};
 }
 
-absl::Status Malformed(const std::filesystem::path& file, const std::string& field, std::string_view what) {
-  return absl::DataLossError(absl::StrFormat(
-      "%s: field %s %s; hint: fix or move the file away (a new state starts from the next commit "
-      "with nothing served)",
-      file.string(), field, what));
+core::JsonFields StateFields(const std::filesystem::path& file) {
+  return core::JsonFields(file.string(),
+                          "fix or move the file away (a new state starts from the next commit with nothing served)");
 }
 
-absl::StatusOr<std::string> String(const json& j, const char* key, const std::filesystem::path& file,
-                                   const std::string& where) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return Malformed(file, where + key, "is missing or not a string");
-  return it->get<std::string>();
-}
-
-absl::StatusOr<std::optional<Scores>> ParseScores(const json& j, const char* key, const std::filesystem::path& file,
+absl::StatusOr<std::optional<Scores>> ParseScores(const json& j, const char* key, const core::JsonFields& f,
                                                   const std::string& where) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::optional<Scores>();
-  // find(), not operator[]: on a const object a missing key is undefined behaviour (a
-  // use-after-free under ASan; found by fuzz/retrain_state).
-  const auto number = [&](const char* name) -> const json* {
-    auto field = it->find(name);
-    return field != it->end() && field->is_number() ? &*field : nullptr;
-  };
-  if (!it->is_object() || !number("exact_match") || !number("edit_similarity")) {
-    return Malformed(file, where + key, "is not {exact_match, edit_similarity}");
-  }
-  return std::optional<Scores>(Scores{number("exact_match")->get<double>(), number("edit_similarity")->get<double>()});
+  if (!core::JsonFields::Has(j, key)) return std::optional<Scores>();
+  const json& scores = *j.find(key);
+  const std::string at = where + key + ".";
+  TUNE_ASSIGN_OR_RETURN(double exact, f.Number(scores, "exact_match", 0, 1, at));
+  TUNE_ASSIGN_OR_RETURN(double edit, f.Number(scores, "edit_similarity", 0, 1, at));
+  return std::optional<Scores>(Scores{exact, edit});
 }
 
-absl::StatusOr<RunRecord> ParseRun(const json& j, const std::filesystem::path& file, const std::string& where) {
-  if (!j.is_object()) return Malformed(file, where, "is not an object");
+absl::StatusOr<RunRecord> ParseRun(const json& j, const core::JsonFields& f, const std::string& where) {
   RunRecord r;
-  TUNE_ASSIGN_OR_RETURN(r.id, String(j, "id", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.commit, String(j, "commit", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.started, String(j, "started", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.finished, String(j, "finished", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.outcome, String(j, "outcome", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.reason, String(j, "reason", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.stage, String(j, "stage", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.served_id, String(j, "served_id", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.candidate, ParseScores(j, "candidate", file, where));
-  TUNE_ASSIGN_OR_RETURN(r.served, ParseScores(j, "served", file, where));
+  TUNE_ASSIGN_OR_RETURN(r.id, f.String(j, "id", where));
+  TUNE_ASSIGN_OR_RETURN(r.commit, f.String(j, "commit", where));
+  TUNE_ASSIGN_OR_RETURN(r.started, f.String(j, "started", where));
+  TUNE_ASSIGN_OR_RETURN(r.finished, f.String(j, "finished", where));
+  TUNE_ASSIGN_OR_RETURN(r.outcome, f.String(j, "outcome", where));
+  TUNE_ASSIGN_OR_RETURN(r.reason, f.String(j, "reason", where));
+  TUNE_ASSIGN_OR_RETURN(r.stage, f.String(j, "stage", where));
+  TUNE_ASSIGN_OR_RETURN(r.served_id, f.String(j, "served_id", where));
+  TUNE_ASSIGN_OR_RETURN(r.candidate, ParseScores(j, "candidate", f, where));
+  TUNE_ASSIGN_OR_RETURN(r.served, ParseScores(j, "served", f, where));
   return r;
 }
 
-absl::StatusOr<std::optional<PendingRun>> ParsePending(const json& j, const std::filesystem::path& file) {
-  auto it = j.find("pending");
-  if (it == j.end() || it->is_null()) return std::optional<PendingRun>();
-  if (!it->is_object()) return Malformed(file, "pending", "is not an object");
+absl::StatusOr<std::optional<PendingRun>> ParsePending(const json& j, const core::JsonFields& f) {
+  if (!core::JsonFields::Has(j, "pending")) return std::optional<PendingRun>();
+  const json& pending = *j.find("pending");
   PendingRun p;
-  TUNE_ASSIGN_OR_RETURN(p.id, String(*it, "id", file, "pending."));
-  TUNE_ASSIGN_OR_RETURN(p.commit, String(*it, "commit", file, "pending."));
-  TUNE_ASSIGN_OR_RETURN(p.started, String(*it, "started", file, "pending."));
-  TUNE_ASSIGN_OR_RETURN(std::string stage, String(*it, "stage", file, "pending."));
+  TUNE_ASSIGN_OR_RETURN(p.id, f.String(pending, "id", "pending."));
+  TUNE_ASSIGN_OR_RETURN(p.commit, f.String(pending, "commit", "pending."));
+  TUNE_ASSIGN_OR_RETURN(p.started, f.String(pending, "started", "pending."));
+  TUNE_ASSIGN_OR_RETURN(std::string stage, f.String(pending, "stage", "pending."));
   std::optional<Stage> s = StageFromName(stage);
-  if (!s) return Malformed(file, "pending.stage", "is not ingest, train, eval, export or swap");
+  if (!s) return f.Error("pending.stage", "is not ingest, train, eval, export or swap");
   p.stage = *s;
   return std::optional<PendingRun>(p);
 }
@@ -127,25 +111,23 @@ absl::StatusOr<RetrainState> ReadState(const std::filesystem::path& file) {
   absl::StatusOr<std::string> text = core::ReadFile(file);
   if (absl::IsNotFound(text.status())) return state;
   if (!text.ok()) return text.status();
-  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return Malformed(file, "(top level)", "is not a JSON object");
-  // Not value("format", ""): it throws when the field is there but not a string (found by
-  // fuzz/retrain_state: an uncaught exception ended `tune retrain`).
-  if (!j["format"].is_string() || j["format"].get<std::string>() != "tune-retrain-state") {
-    return Malformed(file, "format", "is not \"tune-retrain-state\"");
-  }
-  if (!j["format_version"].is_number_integer()) return Malformed(file, "format_version", "is not an integer");
-  if (j["format_version"].get<int64_t>() != kStateFormatVersion) {
+  const json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  const core::JsonFields f = StateFields(file);
+  // Typed reads, not value("format", ""): that throws when the field is there but not a string
+  // (found by fuzz/retrain_state: an uncaught exception ended `tune retrain`).
+  TUNE_ASSIGN_OR_RETURN(std::string format, f.String(j, "format"));
+  if (format != "tune-retrain-state") return f.Error("format", "is not \"tune-retrain-state\"");
+  TUNE_ASSIGN_OR_RETURN(uint64_t version, f.Unsigned(j, "format_version", 1 << 30));
+  if (version != kStateFormatVersion) {
     return absl::FailedPreconditionError(absl::StrFormat("%s has format_version %d, this tune reads %d",
-                                                         file.string(), j["format_version"].get<int64_t>(),
-                                                         kStateFormatVersion));
+                                                         file.string(), version, kStateFormatVersion));
   }
-  TUNE_ASSIGN_OR_RETURN(state.last_commit, String(j, "last_commit", file, ""));
-  TUNE_ASSIGN_OR_RETURN(state.served, String(j, "served", file, ""));
-  TUNE_ASSIGN_OR_RETURN(state.pending, ParsePending(j, file));
-  if (!j["runs"].is_array()) return Malformed(file, "runs", "is not an array");
-  for (size_t i = 0; i < j["runs"].size(); ++i) {
-    TUNE_ASSIGN_OR_RETURN(RunRecord r, ParseRun(j["runs"][i], file, absl::StrFormat("runs[%d].", i)));
+  TUNE_ASSIGN_OR_RETURN(state.last_commit, f.String(j, "last_commit"));
+  TUNE_ASSIGN_OR_RETURN(state.served, f.String(j, "served"));
+  TUNE_ASSIGN_OR_RETURN(state.pending, ParsePending(j, f));
+  TUNE_ASSIGN_OR_RETURN(const json* runs, f.Field(j, "runs", json::value_t::array));
+  for (size_t i = 0; i < runs->size(); ++i) {
+    TUNE_ASSIGN_OR_RETURN(RunRecord r, ParseRun((*runs)[i], f, absl::StrFormat("runs[%d].", i)));
     state.next_id = std::max(state.next_id, IdNumber(r.id) + 1);
     state.runs.push_back(std::move(r));
   }

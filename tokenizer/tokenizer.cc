@@ -96,6 +96,14 @@ struct Tokenizer::Impl {
   std::string fingerprint;
 
   absl::Status Build(const fs::path& origin);
+  absl::Status CheckVocab(const fs::path& origin);
+  absl::Status DecodeTokens(const fs::path& origin, absl::flat_hash_map<std::string_view, int32_t>& by_text);
+  void FindByteTokensOrWordSplits();
+  absl::Status LoadMerges(const fs::path& origin, const absl::flat_hash_map<std::string_view, int32_t>& by_text);
+  absl::Status MergesFromScores();
+  void FillTwoByteTable();
+  void FindReservedTokens();
+  std::string ComputeFingerprint() const;
   void EncodeSegment(std::string_view segment, std::vector<int32_t>& out,
                      EncodeState& state) const;
   void EncodeByteLevelWord(std::string_view word, std::vector<int32_t>& out,
@@ -117,7 +125,22 @@ absl::Status Invalid(const fs::path& origin, std::string_view what) {
 
 }  // namespace
 
+// The vocabulary's tables, one phase at a time: checks, decoded tokens, byte tokens or word
+// splitting, merges, the two-byte table, reserved tokens, fingerprint.
 absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
+  TUNE_RETURN_IF_ERROR(CheckVocab(origin));
+  absl::flat_hash_map<std::string_view, int32_t> by_text;  // every token by its text
+  TUNE_RETURN_IF_ERROR(DecodeTokens(origin, by_text));
+  FindByteTokensOrWordSplits();
+  TUNE_RETURN_IF_ERROR(vocab.merges.empty() ? MergesFromScores() : LoadMerges(origin, by_text));
+  FillTwoByteTable();
+  FindReservedTokens();
+  fingerprint = ComputeFingerprint();
+  return absl::OkStatus();
+}
+
+// Sizes, special ids in range, a supported model; sets the pre-tokenizer.
+absl::Status Tokenizer::Impl::CheckVocab(const fs::path& origin) {
   const VocabData& v = vocab;
   const auto n = static_cast<int32_t>(v.tokens.size());
   if (n == 0) return Invalid(origin, "no tokens");
@@ -150,11 +173,17 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
   } else if (v.merges.empty() && v.scores.empty()) {
     return Invalid(origin, "SentencePiece vocabulary with neither scores nor merges");
   }
+  return absl::OkStatus();
+}
 
-  // Decoded bytes, lookup tables, matchable specials.
+// What each id decodes to, the lookup tables and the matchable specials.
+absl::Status Tokenizer::Impl::DecodeTokens(const fs::path& origin,
+                                           absl::flat_hash_map<std::string_view, int32_t>& by_text) {
+  const VocabData& v = vocab;
+  const auto n = static_cast<int32_t>(v.tokens.size());
+  const bool byte_level = v.model == ModelKind::kByteLevelBpe;
   byte_ids.fill(-1);
   token_bytes.resize(n);
-  absl::flat_hash_map<std::string_view, int32_t> by_text;
   by_text.reserve(static_cast<size_t>(n));
   pieces.reserve(static_cast<size_t>(n));
   for (int32_t id = 0; id < n; ++id) {
@@ -192,6 +221,14 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
       pieces.try_emplace(byte_level ? token_bytes[id] : text, id);
     }
   }
+  return absl::OkStatus();
+}
+
+// Byte-level: the token of each byte. SentencePiece: whether text may be cut into words.
+void Tokenizer::Impl::FindByteTokensOrWordSplits() {
+  const VocabData& v = vocab;
+  const auto n = static_cast<int32_t>(v.tokens.size());
+  const bool byte_level = v.model == ModelKind::kByteLevelBpe;
   if (byte_level) {
     for (int b = 0; b < 256; ++b) {
       const char c = static_cast<char>(b);
@@ -213,58 +250,73 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
       }
     }
   }
+}
 
-  if (!v.merges.empty()) {
-    // SentencePiece from tokenizer.json has merges but no scores, which GGUF needs: a piece
-    // scores minus the rank of the first merge producing it, every other piece the lowest.
-    const float unmerged = -static_cast<float>(v.merges.size());
-    std::vector<float> synthesized;
-    if (!byte_level && v.scores.empty()) synthesized.assign(n, unmerged);
-    std::string joined;
-    for (size_t rank = 0; rank < v.merges.size(); ++rank) {
-      const std::string& m = v.merges[rank];
-      const size_t space = m.find(' ', 1);
-      if (space == std::string::npos) {
-        return Invalid(origin, absl::StrFormat("merge %d '%s' is not 'left right'", rank, m));
-      }
-      const std::string_view left = std::string_view(m).substr(0, space);
-      const std::string_view right = std::string_view(m).substr(space + 1);
-      joined.assign(left).append(right);
-      auto l = by_text.find(left), r = by_text.find(right), c = by_text.find(joined);
-      if (l == by_text.end() || r == by_text.end() || c == by_text.end()) {
-        return Invalid(origin, absl::StrFormat("merge %d '%s' names a token not in the vocabulary",
-                                       rank, m));
-      }
-      merges.Add(l->second, r->second, static_cast<int32_t>(rank), c->second);
-      if (!synthesized.empty() && synthesized[c->second] == unmerged) {
-        synthesized[c->second] = -static_cast<float>(rank);
-      }
+// The merges of a vocabulary that lists them (byte-level BPE, SentencePiece from tokenizer.json).
+absl::Status Tokenizer::Impl::LoadMerges(const fs::path& origin,
+                                         const absl::flat_hash_map<std::string_view, int32_t>& by_text) {
+  const VocabData& v = vocab;
+  const auto n = static_cast<int32_t>(v.tokens.size());
+  const bool byte_level = v.model == ModelKind::kByteLevelBpe;
+  // SentencePiece from tokenizer.json has merges but no scores, which GGUF needs: a piece
+  // scores minus the rank of the first merge producing it, every other piece the lowest.
+  const float unmerged = -static_cast<float>(v.merges.size());
+  std::vector<float> synthesized;
+  if (!byte_level && v.scores.empty()) synthesized.assign(n, unmerged);
+  std::string joined;
+  for (size_t rank = 0; rank < v.merges.size(); ++rank) {
+    const std::string& m = v.merges[rank];
+    const size_t space = m.find(' ', 1);
+    if (space == std::string::npos) {
+      return Invalid(origin, absl::StrFormat("merge %d '%s' is not 'left right'", rank, m));
     }
-    if (!synthesized.empty()) vocab.scores = std::move(synthesized);
-  } else {
-    // SentencePiece scores: every split of a normal piece into two normal pieces is a merge,
-    // ranked by the piece's score (higher first; equal scores share a rank).
-    std::vector<float> distinct;
-    for (int32_t id = 0; id < n; ++id) {
-      if (v.types[id] == TokenType::kNormal) distinct.push_back(v.scores[id]);
+    const std::string_view left = std::string_view(m).substr(0, space);
+    const std::string_view right = std::string_view(m).substr(space + 1);
+    joined.assign(left).append(right);
+    auto l = by_text.find(left), r = by_text.find(right), c = by_text.find(joined);
+    if (l == by_text.end() || r == by_text.end() || c == by_text.end()) {
+      return Invalid(origin, absl::StrFormat("merge %d '%s' names a token not in the vocabulary",
+                                     rank, m));
     }
-    std::sort(distinct.begin(), distinct.end(), std::greater<>());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    for (int32_t id = 0; id < n; ++id) {
-      if (v.types[id] != TokenType::kNormal) continue;
-      const std::string& t = v.tokens[id];
-      const auto rank = static_cast<int32_t>(
-          std::lower_bound(distinct.begin(), distinct.end(), v.scores[id], std::greater<>()) -
-          distinct.begin());
-      for (size_t pos = internal::DecodeUtf8(t, 0).length; pos < t.size();
-           pos += internal::DecodeUtf8(t, pos).length) {
-        auto l = pieces.find(std::string_view(t).substr(0, pos));
-        auto r = pieces.find(std::string_view(t).substr(pos));
-        if (l != pieces.end() && r != pieces.end()) merges.Add(l->second, r->second, rank, id);
-      }
+    merges.Add(l->second, r->second, static_cast<int32_t>(rank), c->second);
+    if (!synthesized.empty() && synthesized[c->second] == unmerged) {
+      synthesized[c->second] = -static_cast<float>(rank);
     }
   }
+  if (!synthesized.empty()) vocab.scores = std::move(synthesized);
+  return absl::OkStatus();
+}
 
+// SentencePiece scores: every split of a normal piece into two normal pieces is a merge, ranked by
+// the piece's score (higher first; equal scores share a rank).
+absl::Status Tokenizer::Impl::MergesFromScores() {
+  const VocabData& v = vocab;
+  const auto n = static_cast<int32_t>(v.tokens.size());
+  std::vector<float> distinct;
+  for (int32_t id = 0; id < n; ++id) {
+    if (v.types[id] == TokenType::kNormal) distinct.push_back(v.scores[id]);
+  }
+  std::sort(distinct.begin(), distinct.end(), std::greater<>());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  for (int32_t id = 0; id < n; ++id) {
+    if (v.types[id] != TokenType::kNormal) continue;
+    const std::string& t = v.tokens[id];
+    const auto rank = static_cast<int32_t>(
+        std::lower_bound(distinct.begin(), distinct.end(), v.scores[id], std::greater<>()) -
+        distinct.begin());
+    for (size_t pos = internal::DecodeUtf8(t, 0).length; pos < t.size();
+         pos += internal::DecodeUtf8(t, pos).length) {
+      auto l = pieces.find(std::string_view(t).substr(0, pos));
+      auto r = pieces.find(std::string_view(t).substr(pos));
+      if (l != pieces.end() && r != pieces.end()) merges.Add(l->second, r->second, rank, id);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Byte-level BPE of every two-byte word, when every byte has a token.
+void Tokenizer::Impl::FillTwoByteTable() {
+  const bool byte_level = vocab.model == ModelKind::kByteLevelBpe;
   if (byte_level &&
       std::all_of(byte_ids.begin(), byte_ids.end(), [](int32_t id) { return id >= 0; })) {
     two_byte_ids.assign(1 << 16, -1);
@@ -275,7 +327,12 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
       if (pair.size() == 1) two_byte_ids[b] = pair[0];
     }
   }
+}
 
+// FIM and repo-level tokens, and the user-defined tokens matched in text (never those).
+void Tokenizer::Impl::FindReservedTokens() {
+  const VocabData& v = vocab;
+  const auto n = static_cast<int32_t>(v.tokens.size());
   fim = v.fim;
   internal::DiscoverFimTokens(v, fim);
   for (int32_t id = 0; id < n; ++id) {
@@ -287,7 +344,11 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
     }
     if (!reserved) user_defined.Add(v.tokens[id], id);
   }
+}
 
+std::string Tokenizer::Impl::ComputeFingerprint() const {
+  const VocabData& v = vocab;
+  const auto n = static_cast<int32_t>(v.tokens.size());
   Fnv a;
   a.AddRaw(static_cast<int>(v.model));
   a.Add(v.pre);
@@ -302,8 +363,7 @@ absl::Status Tokenizer::Impl::Build(const fs::path& origin) {
     a.Add(id);
   }
   a.AddRaw(std::array<bool, 3>{v.add_bos, v.add_space_prefix, v.remove_extra_whitespaces});
-  fingerprint = absl::StrFormat("%016x", a.value());
-  return absl::OkStatus();
+  return absl::StrFormat("%016x", a.value());
 }
 
 void Tokenizer::Impl::EncodeByteLevelWord(std::string_view word, std::vector<int32_t>& out,

@@ -4,20 +4,12 @@
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
+#include "core/json_fields.h"
 #include "core/status.h"
 
 namespace tune::train {
-namespace {
 
 using nlohmann::json;
-
-absl::Status Malformed(const std::filesystem::path& file, std::string_view field) {
-  return absl::DataLossError(absl::StrFormat("%s: field %s is missing or of the wrong type; hint: it "
-                                             "is written by `tune train`, do not edit it",
-                                             file.string(), field));
-}
-
-}  // namespace
 
 absl::Status WriteRunInfo(const std::filesystem::path& dir, const RunInfo& info) {
   json result = {{"steps", info.steps}, {"final_loss", info.final_loss}, {"tokens", info.tokens}};
@@ -38,40 +30,37 @@ absl::StatusOr<RunInfo> ReadRunInfo(const std::filesystem::path& dir) {
   const std::filesystem::path file = dir / "run.json";
   TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(file));
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return Malformed(file, "(top level)");
-  if (!j.contains("format_version") || !j["format_version"].is_number_integer()) return Malformed(file, "format_version");
-  if (j["format_version"].get<int64_t>() != kRunInfoFormatVersion) {
+  const core::JsonFields f(file.string(), "it is written by `tune train`, do not edit it");
+  TUNE_ASSIGN_OR_RETURN(uint64_t version, f.Unsigned(j, "format_version", 1 << 30));
+  if (version != kRunInfoFormatVersion) {
     return absl::FailedPreconditionError(absl::StrFormat("%s has format_version %d, this tune reads %d",
-                                                         file.string(), j["format_version"].get<int64_t>(),
-                                                         kRunInfoFormatVersion));
+                                                         file.string(), version, kRunInfoFormatVersion));
   }
   RunInfo info;
-  for (auto [key, out] : {std::pair{"base", &info.base}, {"data", &info.data}, {"device", &info.device},
-                          {"compute_dtype", &info.compute_dtype}}) {
-    if (!j.contains(key) || !j[key].is_string()) return Malformed(file, key);
-    *out = j[key].get<std::string>();
+  TUNE_ASSIGN_OR_RETURN(info.base, f.String(j, "base"));
+  TUNE_ASSIGN_OR_RETURN(info.data, f.String(j, "data"));
+  TUNE_ASSIGN_OR_RETURN(info.device, f.String(j, "device"));
+  TUNE_ASSIGN_OR_RETURN(info.compute_dtype, f.String(j, "compute_dtype"));
+  TUNE_ASSIGN_OR_RETURN(const json* settings, f.Field(j, "settings", json::value_t::object));
+  info.settings_json = settings->dump();
+  if (core::JsonFields::Has(j, "training_data")) {
+    const json& t = *j.find("training_data");
+    TUNE_ASSIGN_OR_RETURN(info.data_repo_name, f.String(t, "repo_name", "training_data."));
+    TUNE_ASSIGN_OR_RETURN(info.data_commit, f.String(t, "commit", "training_data."));
   }
-  if (!j.contains("settings") || !j["settings"].is_object()) return Malformed(file, "settings");
-  info.settings_json = j["settings"].dump();
-  if (j.contains("training_data")) {
-    const json& t = j["training_data"];
-    if (!t.is_object() || !t.value("repo_name", json()).is_string() || !t.value("commit", json()).is_string()) {
-      return Malformed(file, "training_data");
-    }
-    info.data_repo_name = t["repo_name"].get<std::string>();
-    info.data_commit = t["commit"].get<std::string>();
+  TUNE_ASSIGN_OR_RETURN(const json* result, f.Field(j, "result", json::value_t::object));
+  TUNE_ASSIGN_OR_RETURN(uint64_t steps, f.Unsigned(*result, "steps", INT64_MAX, "result."));
+  TUNE_ASSIGN_OR_RETURN(uint64_t tokens, f.Unsigned(*result, "tokens", INT64_MAX, "result."));
+  TUNE_ASSIGN_OR_RETURN(info.final_loss, f.Number(*result, "final_loss", 0, 1e30, "result."));
+  info.steps = static_cast<int64_t>(steps);
+  info.tokens = static_cast<int64_t>(tokens);
+  if (core::JsonFields::Has(*result, "final_eval_loss")) {
+    TUNE_ASSIGN_OR_RETURN(info.final_eval_loss, f.Number(*result, "final_eval_loss", 0, 1e30, "result."));
   }
-  if (!j.contains("result") || !j["result"].is_object()) return Malformed(file, "result");
-  const json& r = j["result"];
-  if (!r.value("steps", json()).is_number_integer() || !r.value("tokens", json()).is_number_integer() ||
-      !r.value("final_loss", json()).is_number()) {
-    return Malformed(file, "result");
+  if (core::JsonFields::Has(j, "processes")) {
+    TUNE_ASSIGN_OR_RETURN(uint64_t processes, f.Unsigned(j, "processes", 1 << 20));
+    info.processes = static_cast<int64_t>(processes);
   }
-  info.steps = r["steps"].get<int64_t>();
-  info.tokens = r["tokens"].get<int64_t>();
-  info.final_loss = r["final_loss"].get<double>();
-  if (r.contains("final_eval_loss") && r["final_eval_loss"].is_number()) info.final_eval_loss = r["final_eval_loss"].get<double>();
-  info.processes = j.value("processes", int64_t{1});
   return info;
 }
 

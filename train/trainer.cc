@@ -119,8 +119,8 @@ void PrintProgress(int64_t step, int64_t total, double loss, double lr, double t
   u.fields = {{"loss", loss}, {"lr", lr}, {"tokens_per_s", tokens_per_s}};
   if (gpu) u.fields.push_back({"gpu_mem_mb", gpu->allocated_mb});
   const std::string memory = gpu ? absl::StrFormat("  gpu %.0f MiB (peak %.0f)", gpu->allocated_mb, gpu->peak_mb) : "";
-  u.text = absl::StrFormat("step %d/%d  loss %.4f  lr %.2e  %.0f tok/s%s  eta %.0fs", step, total, loss, lr,
-                           tokens_per_s, memory, eta_s);
+  u.text = absl::StrFormat("step %d/%d  loss %.4f  lr %.2e  %.0f tok/s%s", step, total, loss, lr, tokens_per_s,
+                           memory);
   core::PrintProgress(u, final);
 }
 

@@ -3,6 +3,7 @@
 
 #include <tree_sitter/api.h>
 
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -22,5 +23,9 @@ using TsTreePtr = std::unique_ptr<TSTree, TsTreeDeleter>;
 // The parse tree of `text` in `language` (a DetectLanguage name): FailedPrecondition without a
 // grammar, DeadlineExceeded when parsing takes longer than 1 s (data/syntax_spans.cc).
 absl::StatusOr<TsTreePtr> ParseTree(std::string_view language, std::string_view text);
+
+// Visits `tree`'s nodes in document order (pre-order); `visit` returns whether to go into the
+// node's children.
+void VisitNodes(const TSTree& tree, const std::function<bool(TSNode)>& visit);
 
 }  // namespace tune::data::internal

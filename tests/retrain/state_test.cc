@@ -71,7 +71,7 @@ TEST(RetrainStateTest, ScoresMissingAKeyAndHugeRunIdsAreHandled) {
                                                    ", \"candidate\": {\"exact_match\": 0.5}}]}");
   const absl::Status bad = ReadState(tmp / "a.json").status();
   EXPECT_EQ(bad.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(bad.message(), HasSubstr("runs[0].candidate is not {exact_match, edit_similarity}"));
+  EXPECT_THAT(bad.message(), HasSubstr("field runs[0].candidate.edit_similarity: is missing"));
   // The next id after a huge one stays in range (strtoll saturates; + 1 overflowed).
   tune::testing::WriteTestFile(tmp / "b.json", head + "\"r99999999999999999999\"" + fields + "}]}");
   RetrainState huge = ReadState(tmp / "b.json").value();

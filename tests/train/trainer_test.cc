@@ -127,7 +127,7 @@ TEST(TrainerOnThisRepoTest, TinyModelTrainedOnThisRepositoryLowersHeldOutLoss) {
   ASSERT_TRUE(mined.ok()) << mined.status();
   ASSERT_GT(mined->eval_tokens, 1000u);
   TrainRequest r = TinyRequest(tmp / "dataset", tmp / "run");
-  r.train.steps = 150;
+  r.train.steps = 200;
   r.train.batch_size = 4;
   r.train.seq_len = 256;
   r.train.quantize = "nf4";
