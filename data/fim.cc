@@ -172,10 +172,14 @@ Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& opti
   if (want_fim) middle = ChooseMiddle(options, input.language, input.text, rng);
 
   if (tokenizer.add_bos() && tokenizer.bos_id()) b.Id(*tokenizer.bos_id(), 0);
-  if (want_context && fim.repo_name && fim.file_sep) {
-    sample.repo_context = true;
-    b.Id(*fim.repo_name, 0);
-    b.Text(std::string(input.repo_name) + "\n", 0);
+  // Repo context: the Qwen2.5-Coder layout where the family has its tokens; else, for a FIM
+  // family, the chunks as snippets before <PRE>, as `tune serve` sends an editor's context.
+  const bool repo_tokens = fim.repo_name && fim.file_sep;
+  if (want_context && (repo_tokens || fim.available())) {
+    if (repo_tokens) {
+      b.Id(*fim.repo_name, 0);
+      b.Text(std::string(input.repo_name) + "\n", 0);
+    }
     std::vector<Neighbour> context = FitRepoContext(input.neighbours, options.repo_context_bytes);
     retrieval::Query query;
     if (want_fim && fim.available()) {
@@ -186,12 +190,19 @@ Sample BuildSample(const tokenizer::Tokenizer& tokenizer, const FimOptions& opti
     std::vector<Neighbour> retrieved = RetrievedContext(options, input, context, std::move(query));
     sample.retrieved_chunks = static_cast<int32_t>(retrieved.size());
     context.insert(context.end(), retrieved.begin(), retrieved.end());
+    sample.repo_context = repo_tokens || !context.empty();
     for (const Neighbour& n : context) {
-      b.Id(*fim.file_sep, 0);
-      b.Text(std::string(n.path) + "\n" + std::string(n.text) + "\n", 0);
+      if (repo_tokens) {
+        b.Id(*fim.file_sep, 0);
+        b.Text(std::string(n.path) + "\n" + std::string(n.text) + "\n", 0);
+      } else {
+        b.Text(std::string(retrieval::kSnippetSeparator) + std::string(n.text), 0);
+      }
     }
-    b.Id(*fim.file_sep, 0);
-    b.Text(std::string(input.path) + "\n", 0);
+    if (repo_tokens) {
+      b.Id(*fim.file_sep, 0);
+      b.Text(std::string(input.path) + "\n", 0);
+    }
   }
   if (want_fim && !fim.available()) sample.fim_unavailable = true;
   if (want_fim && fim.available()) {

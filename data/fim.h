@@ -7,6 +7,8 @@
 //   PSM    [BOS] <PRE> prefix <SUF> suffix <MID> middle EOT
 //   SPM    [BOS] <PRE> <SUF> suffix <MID> prefix middle EOT        (SPM variant 2, BigCode)
 //   repo   [BOS] <REPO> name\n (<SEP> path\ncontent\n)* (<SEP> path\nchunk\n)* <SEP> path\n {body}
+//          families without <REPO>/<SEP>: [BOS] ("\n\n--- snippet ---\n\n" content)* {body}, the
+//          layout llama.cpp and `tune serve` give an editor's context for them
 // Repo context is first the neighbouring files (nearest first), then the chunks the retrieval
 // index (retrieval/index.h) finds for the code around the cursor, least relevant first so that
 // the best one sits next to the file, as `tune serve --index` lays them out.
@@ -32,7 +34,7 @@ struct FimOptions {
   double structured_rate = 0.9;   // share of FIM middles that are syntax nodes (when parsable)
   int64_t min_middle_bytes = 16;  // syntax-node middle size range (IBM: 50..1000 works well)
   int64_t max_middle_bytes = 1000;
-  double repo_context_rate = 0.5;     // share of samples with <repo_name>/<file_sep> context
+  double repo_context_rate = 0.5;     // share of samples with repository context
   int64_t repo_context_bytes = 8192;  // budget of neighbouring-file text per sample
   int64_t retrieval_chunks = 4;       // retrieved chunks per sample with repo context (0: none)
   int64_t retrieval_bytes = 4096;     // budget of retrieved chunk text per sample

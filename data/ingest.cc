@@ -96,6 +96,7 @@ json ConfigJson(const IngestOptions& o) {
             {"fim_max_middle_bytes", o.fim.max_middle_bytes},
             {"repo_context_rate", o.fim.repo_context_rate},
             {"repo_context_bytes", o.fim.repo_context_bytes},
+            {"retrieval_index", o.retrieval_index},
             {"retrieval_chunks", o.fim.retrieval_chunks},
             {"retrieval_bytes", o.fim.retrieval_bytes},
             {"allow_missing_fim_tokens", o.allow_missing_fim_tokens},
@@ -187,7 +188,7 @@ struct Stats {
   uint64_t cache_hits = 0, cache_misses = 0;
   uint64_t samples_plain = 0, samples_psm = 0, samples_spm = 0, fim_structured = 0, fim_random = 0,
            repo_context = 0, fim_unavailable = 0, retrieval_samples = 0, retrieval_chunks = 0;
-  uint64_t index_files = 0, index_chunks = 0;
+  uint64_t index_files = 0, index_chunks = 0, index_reused = 0;
   double index_seconds = 0;
   std::map<std::string, uint64_t> span_kinds;
   uint64_t bytes_kept = 0;
@@ -281,7 +282,10 @@ json ReportJson(const IngestOptions& o, const std::string& commit,
         {"with_retrieved_chunks", s.retrieval_samples},
         {"retrieved_chunks", s.retrieval_chunks}}},
       {"retrieval_index",
-       {{"files", s.index_files}, {"chunks", s.index_chunks}, {"seconds", s.index_seconds}}},
+       {{"files", s.index_files},
+        {"chunks", s.index_chunks},
+        {"files_reused", s.index_reused},
+        {"seconds", s.index_seconds}}},
       {"warnings", {{"fim_tokens_unavailable", s.fim_unavailable}}},
       {"cache", {{"hits", s.cache_hits}, {"misses", s.cache_misses}}},
       {"incremental", incremental},
@@ -353,6 +357,9 @@ struct IngestRun {
   SplitRecord split;
   std::map<std::string, std::vector<size_t>> training_dirs;  // directory -> its training entries
   retrieval::Index index;  // the kept files at `rev`
+  // The previous dataset's index, when its blob cache is valid for this run: files whose blob is
+  // unchanged keep their chunks.
+  std::optional<retrieval::Index> previous_index;
 };
 
 absl::StatusOr<fs::path> CheckOutput(const IngestOptions& options) {
@@ -434,6 +441,8 @@ absl::Status LoadPrevious(IngestRun& run) {
       auto loaded = BlobCache::Load(run.out / "blob_cache.bin", run.fingerprint);
       if (loaded.ok()) {
         run.cache = *std::move(loaded);
+        // The same fingerprint: the same redaction, so chunks of an unchanged blob still hold.
+        if (auto index = retrieval::Index::Read(run.out); index.ok()) run.previous_index = *std::move(index);
       } else {
         run.incremental["cache_discarded"] = std::string(loaded.status().message());
       }
@@ -654,20 +663,32 @@ void CountSample(Stats& stats, const std::string& language, const Sample& s) {
 // The retrieval index over the kept files at `rev`, held-out ones flagged (training samples skip
 // them; serving and eval may retrieve them), chunked in parallel.
 absl::Status BuildIndex(IngestRun& run) {
+  if (!run.options.retrieval_index) return absl::OkStatus();
   const auto start = std::chrono::steady_clock::now();
   std::vector<size_t> files;
   for (size_t i : run.kept) {
     if (run.entries[i].at_rev) files.push_back(i);
   }
+  absl::flat_hash_map<std::string_view, const retrieval::IndexedFile*> previous;
+  if (run.previous_index) {
+    for (const retrieval::IndexedFile& f : run.previous_index->files()) previous[f.path] = &f;
+  }
   Progress progress("indexing", files.size(), run.options.progress);
   auto chunk = [&](size_t k) {
     const Entry& e = run.entries[files[k]];
-    retrieval::IndexedFile f{e.file.path, e.language, e.held_out, ChunkSource(e.language, e.text, ChunkOptions{})};
+    retrieval::IndexedFile f{e.file.path, e.language, e.file.blob_id, e.held_out, {}};
+    auto old = previous.find(e.file.path);
+    if (old != previous.end() && old->second->blob == e.file.blob_id) {
+      f.chunks = old->second->chunks;
+    } else {
+      f.chunks = ChunkSource(e.language, e.text, ChunkOptions{});
+    }
     progress.Add(1, e.text.size());
     return f;
   };
   std::vector<retrieval::IndexedFile> indexed;
   auto add = [&](size_t, retrieval::IndexedFile f) {
+    run.stats.index_reused += previous.count(f.path) && previous.at(f.path)->blob == f.blob;
     run.stats.index_chunks += f.chunks.size();
     indexed.push_back(std::move(f));
     return absl::OkStatus();
@@ -677,6 +698,7 @@ absl::Status BuildIndex(IngestRun& run) {
   progress.Finish();
   run.stats.index_files = indexed.size();
   run.index = retrieval::Index(run.commit, run.repo_name, std::move(indexed));
+  run.previous_index.reset();
   run.stats.index_seconds = SecondsSince(start);
   return absl::OkStatus();
 }
@@ -750,7 +772,9 @@ absl::Status Publish(IngestRun& run, StagingDir& staging, const DatasetManifest&
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "summary.txt", summary));
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "split.json", SplitToJson(run.split)));
   TUNE_RETURN_IF_ERROR(WriteHeldOut(dir, HeldOutFiles(run)));
-  TUNE_RETURN_IF_ERROR(run.index.Write(dir));
+  if (run.options.retrieval_index) {
+    TUNE_RETURN_IF_ERROR(run.index.Write(dir));
+  }
   TUNE_RETURN_IF_ERROR(run.next_cache.Save(dir / "blob_cache.bin"));
   TUNE_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "manifest.json", ManifestToJson(manifest)));
   return staging.Publish(run.out);

@@ -38,6 +38,9 @@ struct IngestOptions {
   bool near_dedup = true;
   MinHashOptions minhash;
   FimOptions fim;
+  // Write retrieval.jsonl (docs/retrieval.md) and give samples retrieved context; false skips the
+  // tree-sitter chunking of every file (the largest cost of a first ingest) and both.
+  bool retrieval_index = true;
   // Plain samples instead of an error when the tokenizer has no FIM tokens and fim_rate > 0.
   bool allow_missing_fim_tokens = true;
 

@@ -48,6 +48,7 @@ absl::StatusOr<IngestOptions> ParseIngestOptions(const core::Config& config) {
   TUNE_RETURN_IF_ERROR(r.Read("fim_max_middle_bytes", fim.max_middle_bytes, 1, int64_t{1} << 30));
   TUNE_RETURN_IF_ERROR(r.Read("repo_context_rate", fim.repo_context_rate, 0.0, 1.0));
   TUNE_RETURN_IF_ERROR(r.Read("repo_context_bytes", fim.repo_context_bytes, 0, int64_t{1} << 30));
+  TUNE_RETURN_IF_ERROR(r.Read("retrieval_index", o.retrieval_index));
   TUNE_RETURN_IF_ERROR(r.Read("retrieval_chunks", fim.retrieval_chunks, 0, 64));
   TUNE_RETURN_IF_ERROR(r.Read("retrieval_bytes", fim.retrieval_bytes, 0, int64_t{1} << 30));
   TUNE_RETURN_IF_ERROR(r.Read("allow_missing_fim_tokens", o.allow_missing_fim_tokens));

@@ -37,8 +37,8 @@ std::string FormatArms(const EvalReport& report) {
   if (!report.recall) return "";
   const RetrievalRecall& r = *report.recall;
   std::string out = absl::StrFormat(
-      "\nretrieval: recall@%d %.2f (%d of %d tasks whose middle uses a name defined in another file; "
-      "index of %d chunks)\n",
+      "\nretrieval: recall@%d %.2f (%d of %d tasks whose middle uses a name that one chunk of another "
+      "file defines; index of %d chunks)\n",
       r.k, r.recall(), r.found, r.tasks, r.index_chunks);
   out += absl::StrFormat("%-16s %-5s %5s | %-40s | %-40s | %s\n", "arm", "order", "n",
                          "exact match: arm, delta vs base [95% CI] p", "edit similarity: arm, delta vs base",

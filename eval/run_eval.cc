@@ -193,11 +193,12 @@ RetrievalRecall MeasureRecall(const Benchmark& b, const retrieval::Index& index,
   recall.index_chunks = static_cast<int64_t>(index.num_chunks());
   for (const Task& t : b.tasks) {
     const std::string& path = b.files[static_cast<size_t>(t.file)].path;
-    std::set<std::string> needed;  // names the middle uses that another file defines
+    // Names the middle uses that exactly one chunk defines, in another file: `size` defined by
+    // five classes has no one defining chunk to find.
+    std::set<std::string> needed;
     for (std::string_view id : retrieval::Identifiers(b.middle(t))) {
-      for (const auto& [file, chunk] : index.Defining(id)) {
-        if (index.files()[file].path != path) needed.insert(std::string(id));
-      }
+      const std::vector<std::pair<uint32_t, uint32_t>> defs = index.Defining(id);
+      if (defs.size() == 1 && index.files()[defs[0].first].path != path) needed.insert(std::string(id));
     }
     if (needed.empty()) continue;
     ++recall.tasks;

@@ -9,8 +9,8 @@
 // retrieval index (retrieval/index.h) searched as `tune serve --index` searches it
 // (inference/retrieved_context.h, the task's own file excluded), giving four arms on the same
 // tasks: base, base+retrieval, tuned, tuned+retrieval, each compared with base. recall@k: of the
-// tasks whose middle uses a name defined in another file, the share where the k chunks retrieved
-// for the cursor include a definition of one of those names.
+// tasks whose middle uses a name that exactly one chunk, of another file, defines, the share where
+// the k chunks retrieved for the cursor include that chunk.
 #pragma once
 
 #include <cstdint>
@@ -86,7 +86,7 @@ struct ArmRow {
 struct RetrievalRecall {
   int32_t k = 0;
   int64_t index_chunks = 0;
-  int64_t tasks = 0;  // tasks whose middle uses a name defined in another file
+  int64_t tasks = 0;  // tasks whose middle uses a name that one chunk of another file defines
   int64_t found = 0;  // of those, tasks where a retrieved chunk defines one of the names
   double recall() const { return tasks > 0 ? static_cast<double>(found) / static_cast<double>(tasks) : 0.0; }
 };

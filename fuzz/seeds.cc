@@ -20,6 +20,7 @@
 #include "formats/safetensors.h"
 #include "fuzz/fuzz_target.h"
 #include "gguf/gguf_writer.h"
+#include "retrieval/index.h"
 #include "retrain/state.h"
 
 namespace tune::fuzz {
@@ -211,7 +212,8 @@ absl::Status HttpSeeds(const fs::path& dir) {
   return absl::OkStatus();
 }
 
-// A PEFT adapter_config.json as PEFT 0.13 writes it, and a benchmark with one task per kind.
+// A PEFT adapter_config.json as PEFT 0.13 writes it, a benchmark with one task per kind, and a
+// retrieval index.
 absl::Status AdapterAndBenchmarkSeeds(const fs::path& dir) {
   TUNE_RETURN_IF_ERROR(WriteSeed(
       dir / "peft_config" / "adapter_config.json",
@@ -233,7 +235,14 @@ absl::Status AdapterAndBenchmarkSeeds(const fs::path& dir) {
   b.tasks.push_back(eval::Task{1, eval::TaskKind::kBlock, "", 12, 32, 24});
   b.tasks.push_back(eval::Task{1, eval::TaskKind::kNode, "arguments", 25, 31, 8});
   fs::create_directories(dir / "benchmark");
-  return eval::SaveBenchmark(dir / "benchmark" / "eval-benchmark.json", b);
+  TUNE_RETURN_IF_ERROR(eval::SaveBenchmark(dir / "benchmark" / "eval-benchmark.json", b));
+  const retrieval::Index index(
+      std::string(40, 'c'), "proj",
+      {{"lib/money.py", "python", "", false,
+        {{1, "def parse_money(text):\n    return int(text)\n", {"parse_money"}}, {4, "RATE = 3\n", {}}}},
+       {"app/cart.py", "python", "", true, {{1, "from lib import money\nx = money.parse_money(s)\n", {}}}}});
+  fs::create_directories(dir / "retrieval_index");
+  return index.Write(dir / "retrieval_index");
 }
 
 }  // namespace

@@ -4,11 +4,11 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_set.h"
+#include "retrieval/index.h"
 
 namespace tune::inference {
 namespace {
 
-constexpr std::string_view kSnippetSeparator = "\n\n--- snippet ---\n\n";
 constexpr std::string_view kDefaultFileName = "filename";  // llama.cpp's, when the client sends none
 
 void Append(std::vector<int32_t>& to, const std::vector<int32_t>& from) {
@@ -28,7 +28,7 @@ std::vector<std::vector<int32_t>> ChunkTokens(const Vocab& vocab, const FimToken
       tokens.push_back(*fim.file_sep);
       Append(tokens, vocab.Tokenize(it->filename + "\n" + it->text + "\n", false));
     } else {
-      Append(tokens, vocab.Tokenize(std::string(kSnippetSeparator) + it->text, false));
+      Append(tokens, vocab.Tokenize(std::string(retrieval::kSnippetSeparator) + it->text, false));
     }
     chunks.push_back(std::move(tokens));
   }

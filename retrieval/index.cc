@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "core/file.h"
+#include "core/json_fields.h"
 #include "core/status.h"
 #include "retrieval/terms.h"
 
@@ -46,59 +47,52 @@ absl::Status LineError(const std::filesystem::path& file, size_t line, std::stri
       "'%s' line %d: %s; hint: re-run `tune ingest` to rewrite the index", file.string(), line, what));
 }
 
-bool IsCount(const json& j, uint64_t max) {
-  return j.is_number_unsigned() && j.get<uint64_t>() <= max;
+// The typed reads of one line of the file.
+core::JsonFields LineFields(const std::filesystem::path& file, size_t line) {
+  return core::JsonFields(absl::StrFormat("%s line %d", file.string(), line),
+                          "re-run `tune ingest` to rewrite the index");
 }
 
 absl::StatusOr<size_t> ParseHeader(const json& j, const std::filesystem::path& file, std::string& commit,
                                    std::string& repo_name) {
-  if (!j.contains("format") || j["format"] != "tune-retrieval-index") {
-    return LineError(file, 1, "not a tune retrieval index");
-  }
-  const auto v = j.find("format_version");
-  const int64_t version = v != j.end() && v->is_number_integer() ? v->get<int64_t>() : 0;
+  const core::JsonFields f = LineFields(file, 1);
+  TUNE_ASSIGN_OR_RETURN(std::string format, f.String(j, "format"));
+  if (format != "tune-retrieval-index") return f.Error("format", "is not \"tune-retrieval-index\"");
+  TUNE_ASSIGN_OR_RETURN(uint64_t version, f.Unsigned(j, "format_version", 1 << 30));
   if (version != kIndexFormatVersion) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "'%s' has format_version %d, this build reads %d; hint: re-run `tune ingest`", file.string(),
         version, kIndexFormatVersion));
   }
-  for (auto [key, out] : {std::pair{"commit", &commit}, std::pair{"repo_name", &repo_name}}) {
-    if (!j.contains(key) || !j[key].is_string()) return LineError(file, 1, absl::StrFormat("\"%s\" must be a string", key));
-    *out = j[key].get<std::string>();
-  }
-  if (!j.contains("files") || !IsCount(j["files"], UINT32_MAX)) return LineError(file, 1, "\"files\" must be a count");
-  return j["files"].get<size_t>();
-}
-
-absl::StatusOr<IndexedChunk> ParseChunk(const json& c, const std::filesystem::path& file, size_t line) {
-  IndexedChunk chunk;
-  if (!c.is_object() || !c.contains("line") || !IsCount(c["line"], UINT32_MAX) || !c.contains("text") ||
-      !c["text"].is_string() || !c.contains("defines") || !c["defines"].is_array()) {
-    return LineError(file, line, "a chunk needs \"line\" (a count), \"text\" and \"defines\" (an array)");
-  }
-  chunk.line = c["line"].get<uint32_t>();
-  chunk.text = c["text"].get<std::string>();
-  for (const json& name : c["defines"]) {
-    if (!name.is_string()) return LineError(file, line, "\"defines\" must hold strings");
-    chunk.defines.push_back(name.get<std::string>());
-  }
-  return chunk;
+  TUNE_ASSIGN_OR_RETURN(commit, f.String(j, "commit"));
+  TUNE_ASSIGN_OR_RETURN(repo_name, f.String(j, "repo_name"));
+  TUNE_ASSIGN_OR_RETURN(uint64_t files, f.Unsigned(j, "files", UINT32_MAX));
+  return static_cast<size_t>(files);
 }
 
 absl::StatusOr<IndexedFile> ParseFile(const json& j, const std::filesystem::path& file, size_t line) {
-  IndexedFile f;
-  if (!j.contains("path") || !j["path"].is_string() || !j.contains("language") || !j["language"].is_string() ||
-      !j.contains("heldout") || !j["heldout"].is_boolean() || !j.contains("chunks") || !j["chunks"].is_array()) {
-    return LineError(file, line, "a file needs \"path\", \"language\", \"heldout\" and \"chunks\"");
+  const core::JsonFields f = LineFields(file, line);
+  IndexedFile out;
+  TUNE_ASSIGN_OR_RETURN(out.path, f.String(j, "path"));
+  TUNE_ASSIGN_OR_RETURN(out.language, f.String(j, "language"));
+  TUNE_ASSIGN_OR_RETURN(out.blob, f.String(j, "blob"));
+  TUNE_ASSIGN_OR_RETURN(out.heldout, f.Bool(j, "heldout"));
+  TUNE_ASSIGN_OR_RETURN(const json* chunks, f.Field(j, "chunks", json::value_t::array));
+  for (size_t i = 0; i < chunks->size(); ++i) {
+    const json& c = (*chunks)[i];
+    const std::string where = absl::StrFormat("chunks[%d].", i);
+    IndexedChunk chunk;
+    TUNE_ASSIGN_OR_RETURN(uint64_t first_line, f.Unsigned(c, "line", UINT32_MAX, where));
+    chunk.line = static_cast<uint32_t>(first_line);
+    TUNE_ASSIGN_OR_RETURN(chunk.text, f.String(c, "text", where));
+    TUNE_ASSIGN_OR_RETURN(const json* defines, f.Field(c, "defines", json::value_t::array, where));
+    for (const json& name : *defines) {
+      if (!name.is_string()) return f.Error(where + "defines", "holds something other than a string");
+      chunk.defines.push_back(name.get<std::string>());
+    }
+    out.chunks.push_back(std::move(chunk));
   }
-  f.path = j["path"].get<std::string>();
-  f.language = j["language"].get<std::string>();
-  f.heldout = j["heldout"].get<bool>();
-  for (const json& c : j["chunks"]) {
-    TUNE_ASSIGN_OR_RETURN(IndexedChunk chunk, ParseChunk(c, file, line));
-    f.chunks.push_back(std::move(chunk));
-  }
-  return f;
+  return out;
 }
 
 }  // namespace
@@ -222,7 +216,7 @@ absl::Status Index::Write(const std::filesystem::path& dir) const {
     for (const IndexedChunk& c : f.chunks) {
       chunks.push_back({{"line", c.line}, {"text", c.text}, {"defines", c.defines}});
     }
-    json line = {{"path", f.path}, {"language", f.language}, {"heldout", f.heldout}, {"chunks", chunks}};
+    json line = {{"path", f.path}, {"language", f.language}, {"blob", f.blob}, {"heldout", f.heldout}, {"chunks", chunks}};
     TUNE_RETURN_IF_ERROR(out.Append(line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"));
   }
   return out.Commit();

@@ -7,7 +7,7 @@
 // File `retrieval.jsonl` (UTF-8, one JSON object per line, written atomically):
 //   line 1   {"format": "tune-retrieval-index", "format_version": 1, "commit": ..., "repo_name": ...,
 //             "files": N}
-//   N lines  {"path": ..., "language": ..., "heldout": bool,
+//   N lines  {"path": ..., "language": ..., "blob": git blob id, "heldout": bool,
 //             "chunks": [{"line": first line (1-based), "text": ..., "defines": [names]}]}
 // Text is redacted as trained on. Held-out files are indexed (serving and eval may retrieve them)
 // and flagged, so that training samples never see their text.
@@ -33,6 +33,12 @@ inline constexpr int kIndexFormatVersion = 1;
 inline constexpr char kIndexFileName[] = "retrieval.jsonl";
 inline constexpr int kMaxQueryTerms = 64;
 
+// How a context chunk (a neighbouring file, a retrieved chunk, an editor's input_extra) goes into
+// a FIM prompt for a family without <|repo_name|> / <|file_sep|> tokens (CodeLlama,
+// DeepSeek-Coder): plain text behind llama.cpp's separator, so training (data/fim.cc) and
+// serving (inference/fim_prompt.cc) lay it out the same way.
+inline constexpr std::string_view kSnippetSeparator = "\n\n--- snippet ---\n\n";
+
 struct IndexedChunk {
   uint32_t line = 1;  // first line of the chunk in its file, 1-based
   std::string text;
@@ -42,6 +48,7 @@ struct IndexedChunk {
 struct IndexedFile {
   std::string path;
   std::string language;
+  std::string blob;  // git blob id: an incremental ingest re-chunks only files whose blob changed
   bool heldout = false;
   std::vector<IndexedChunk> chunks;
 };

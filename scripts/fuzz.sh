@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=(gguf safetensors tokenizer_json tokenizer_model tokenizer_encode shard dataset heldout
-         config retrain_state http_api peft_config benchmark)
+         config retrain_state http_api peft_config benchmark
+         retrieval_index)
 [ "${1:-all}" != all ] && targets=("$1")
 seconds="${2:-60}"
 ./scripts/build-sanitize.sh tune_fuzz_seeds "${targets[@]/#/fuzz_}"

@@ -50,14 +50,16 @@ rm -rf "$work/adapter"  # a fresh run each time (tune train refuses to overwrite
   --set train.steps="$steps"
 echo "== tune eval: base vs tuned on fill-in-the-middle tasks from the held-out files -> $work/eval.html"
 rm -f "$work/eval-benchmark.json"  # tasks from this run's held-out files
-"$tune" eval --data "$work/dataset" --base "$model" --lora "$work/adapter" --fim-order spm --max-tasks 60 \
+"$tune" eval --data "$work/dataset" --base "$model" --lora "$work/adapter" --fim-order spm --max-tasks 60 --retrieval \
   --benchmark "$work/eval-benchmark.json" --report "$work/eval.html" --json "$work/eval.json"
 echo "== tune export: merge the adapter, quantize to Q8_0 -> $work/tiny-Q8_0.gguf (+ Ollama Modelfile)"
 "$tune" export --base "$model" --adapter "$work/adapter" --quant Q8_0 --out "$work/tiny-Q8_0.gguf"
 
 echo "== tune serve: $work/tiny-Q8_0.gguf on 127.0.0.1 (log: $work/serve.log)"
 # --spm-infill: the tiny model fills in the middle only in SPM order (measured: docs/eval.md).
-"$tune" serve --model "$work/tiny-Q8_0.gguf" --port 0 --threads 2 --spm-infill > "$work/serve.log" 2>&1 &
+# --index: each /infill prompt also gets the dataset's retrieval chunks for the cursor (docs/retrieval.md).
+"$tune" serve --model "$work/tiny-Q8_0.gguf" --port 0 --threads 2 --spm-infill --index "$work/dataset" \
+  > "$work/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 port=""

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tests=(tune_core_tests tune_formats_tests tune_tokenizer_tests tune_tokenizer_spm_tests
        tune_gguf_tests tune_data_tests tune_inference_api_tests tune_inference_unit_tests
-       tune_fuzz_regression_tests)
+       tune_retrieval_tests tune_fuzz_regression_tests)
 ./scripts/build-sanitize.sh "${tests[@]}"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 for t in "${tests[@]}"; do

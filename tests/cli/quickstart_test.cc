@@ -53,7 +53,8 @@ TEST(QuickstartTest, TheLoopProducesEveryArtefactAndAnHttpCompletion) {
   ASSERT_TRUE(eval.is_object());
   EXPECT_EQ(eval["format"], "tune-eval-report");
   EXPECT_GT(eval["tasks"].size(), 10u);
-  EXPECT_EQ(eval["models"].size(), 2u) << "base and tuned";
+  EXPECT_EQ(eval["models"].size(), 4u) << "base, tuned and their +retrieval arms";
+  EXPECT_TRUE(eval["retrieval"].is_object()) << "recall@k and the arms (--retrieval)";
   EXPECT_THAT(Read(work / "eval.html"), HasSubstr("<svg"));
   EXPECT_EQ(Read(work / "tiny-Q8_0.gguf").substr(0, 4), "GGUF");
   EXPECT_THAT(Read(work / "Modelfile"), HasSubstr("FROM"));
@@ -63,7 +64,9 @@ TEST(QuickstartTest, TheLoopProducesEveryArtefactAndAnHttpCompletion) {
   EXPECT_TRUE(infill["content"].is_string());
   EXPECT_EQ(infill["timings"]["predicted_n"], 24);
   EXPECT_GT(infill["timings"]["prompt_n"].get<int>(), 0);
+  EXPECT_TRUE(infill["timings"].contains("retrieval_ms")) << "serve --index searched the dataset's index";
   EXPECT_THAT(Read(work / "serve.log"), HasSubstr("listening on http://127.0.0.1:"));
+  EXPECT_THAT(Read(work / "serve.log"), HasSubstr("retrieval index"));
 }
 
 }  // namespace

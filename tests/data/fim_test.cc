@@ -226,6 +226,36 @@ TEST(FimTest, RepoContextMasksNeighbours) {
   EXPECT_NE(all.find("<|file_sep|>pkg/b.py\ndef b()"), std::string::npos) << all;
 }
 
+// A FIM family without <|repo_name|> / <|file_sep|> (CodeLlama, DeepSeek-Coder): the context goes
+// before <PRE> as llama.cpp's snippets, the prompt `tune serve` builds for it, with no loss.
+TEST(FimTest, FamilyWithoutRepoTokensGetsContextAsSnippets) {
+  tokenizer::VocabData v = Qwen().vocab();
+  const std::optional<int32_t> repo_id = Qwen().fim().repo_name, sep_id = Qwen().fim().file_sep;
+  ASSERT_TRUE(repo_id && sep_id);
+  for (int32_t id : {*repo_id, *sep_id}) v.tokens[static_cast<size_t>(id)] = "<|unused_" + std::to_string(id) + "|>";
+  v.fim.repo_name.reset();
+  v.fim.file_sep.reset();
+  absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>> tok = tokenizer::Tokenizer::FromVocab(std::move(v));
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  ASSERT_TRUE((*tok)->fim().available());
+  ASSERT_FALSE((*tok)->fim().file_sep);
+  FimOptions opt;
+  opt.fim_rate = 1;
+  opt.repo_context_rate = 1;
+  std::mt19937_64 rng(3);
+  Sample s = BuildSample(**tok, opt,
+                         {"pkg/b.py", "def b():\n    return a() + 2\n", "python", "myrepo",
+                          {{"pkg/a.py", "def a():\n    return 1\n"}}},
+                         rng);
+  ASSERT_TRUE(s.repo_context);
+  EXPECT_EQ(Count(s, repo_id), 0u);
+  EXPECT_EQ(Count(s, sep_id), 0u);
+  const std::string all = (*tok)->Decode(s.tokens);
+  EXPECT_EQ(all.rfind("\n\n--- snippet ---\n\ndef a():\n    return 1\n<|fim_prefix|>", 0), 0u) << all;
+  const size_t prefix = std::find(s.tokens.begin(), s.tokens.end(), *(*tok)->fim().prefix) - s.tokens.begin();
+  for (size_t i = 0; i < prefix; ++i) EXPECT_EQ(s.loss_mask[i], 0) << i;
+}
+
 TEST(FimTest, TokenizerWithoutFimTokensFallsBackToPlain) {
   auto tok = tokenizer::Tokenizer::Load(FixturePath("tiny-llama/tokenizer.model"));
   ASSERT_TRUE(tok.ok()) << tok.status();

@@ -419,6 +419,18 @@ TEST(IngestTest, TrainingSamplesCarryRetrievedChunksOfTrainingFilesOnly) {
       }
     }
   }
+
+  // An incremental run re-chunks only the file that changed.
+  std::map<std::string, std::string> changed = files;
+  changed["app/handler_00.py"] += "\n\ndef late_addition(x):\n    return x\n";
+  repo.Commit(changed, 2000);
+  ASSERT_TRUE(RunIngest(o).ok());
+  const nlohmann::json again = ReadJson(dir / "ds" / "report.json");
+  EXPECT_EQ(again["retrieval_index"]["files_reused"].get<uint64_t>(), files.size() - 1);
+  absl::StatusOr<retrieval::Index> updated = retrieval::Index::Read(dir / "ds");
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->Defining("late_addition").size(), 1u);
+  EXPECT_EQ(updated->num_chunks(), index->num_chunks() + 1);
 }
 
 TEST(IngestTest, HeldOutNearCopiesOfTrainingFilesAreDropped) {

@@ -10,11 +10,11 @@ namespace {
 retrieval::Index ShopIndex() {
   return retrieval::Index(
       "c", "shop",
-      {{"lib/money.py", "python", false,
+      {{"lib/money.py", "python", "", false,
         {{1, "def parse_money(text):\n    return int(text)\n", {"parse_money"}},
          {4, "def format_cents(amount_cents):\n    return str(amount_cents)\n", {"format_cents"}}}},
-       {"lib/tax.py", "python", false, {{1, "def vat(amount_cents):\n    return amount_cents // 5\n", {"vat"}}}},
-       {"app/cart.py", "python", true, {{1, "def cart_total(items):\n    return sum(items)\n", {"cart_total"}}}}});
+       {"lib/tax.py", "python", "", false, {{1, "def vat(amount_cents):\n    return amount_cents // 5\n", {"vat"}}}},
+       {"app/cart.py", "python", "", true, {{1, "def cart_total(items):\n    return sum(items)\n", {"cart_total"}}}}});
 }
 
 CompletionRequest Request(std::string prefix, std::string suffix) {

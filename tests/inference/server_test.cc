@@ -191,17 +191,17 @@ TEST_F(ServerTest, IndexAddsRetrievedChunksToInfillAndReloadsWithTheModel) {
   const std::string money = "def parse_money(text):\n    return int(text)\n";
   auto write_index = [&](int extra_files) {
     std::vector<retrieval::IndexedFile> files = {
-        {"lib/money.py", "python", false, {{1, money, {"parse_money"}}}},
-        {"lib/colors.py", "python", false, {{1, "RED = 1\nGREEN = 2\n", {}}}}};
+        {"lib/money.py", "python", "", false, {{1, money, {"parse_money"}}}},
+        {"lib/colors.py", "python", "", false, {{1, "RED = 1\nGREEN = 2\n", {}}}}};
     for (int i = 0; i < extra_files; ++i) {
-      files.push_back({"lib/x" + std::to_string(i) + ".py", "python", false, {{1, "Y = 1\n", {}}}});
+      files.push_back({"lib/x" + std::to_string(i) + ".py", "python", "", false, {{1, "Y = 1\n", {}}}});
     }
     ASSERT_TRUE(retrieval::Index("c", "shop", files).Write(index_dir.path()).ok());
   };
   write_index(0);
   TestServer s(*model_, {}, {}, 1, index_dir.path());
   httplib::Client c = s.Client();
-  const Json request = Infill("from lib import money\n\ndef price(text):\n    value = money.parse_money(", ")\n", 4);
+  const Json request = Infill("import money\n\ndef price(text):\n    value = money.parse_money(", ")\n", 4);
   Json r = Json::parse(Post(c, "/infill", request));
   EXPECT_THAT(r["prompt"].get<std::string>(),
               HasSubstr("<file_sep> lib/money.py\n" + money + "\n<file_sep> filename\n<fim_prefix>"));

@@ -11,7 +11,7 @@ namespace tune::retrieval {
 namespace {
 
 IndexedFile File(std::string path, bool heldout, std::vector<IndexedChunk> chunks) {
-  return IndexedFile{std::move(path), "python", heldout, std::move(chunks)};
+  return IndexedFile{std::move(path), "python", "", heldout, std::move(chunks)};
 }
 
 // A query whose text is all near the cursor.
@@ -141,7 +141,7 @@ TEST(IndexTest, BadFilesAreErrorsThatNameTheFileAndLine) {
   EXPECT_NE(Index::Read(dir.path()).status().message().find("tune ingest"), std::string::npos);
   const std::string header =
       R"({"format":"tune-retrieval-index","format_version":1,"commit":"c","repo_name":"r","files":1})";
-  const std::string good_file = R"({"path":"a.py","language":"python","heldout":false,"chunks":[{"line":1,"text":"x","defines":[]}]})";
+  const std::string good_file = R"({"path":"a.py","language":"python","blob":"b","heldout":false,"chunks":[{"line":1,"text":"x","defines":[]}]})";
   struct Case {
     std::string contents;
     std::string message;
@@ -154,14 +154,14 @@ TEST(IndexTest, BadFilesAreErrorsThatNameTheFileAndLine) {
       {header + "\n" + good_file + "\n" + good_file + "\n", "line 3: more files", absl::StatusCode::kDataLoss},
       {R"({"format":"tune-retrieval-index","format_version":9,"commit":"c","repo_name":"r","files":0})" "\n",
        "format_version 9", absl::StatusCode::kFailedPrecondition},
-      {R"({"format":"tune-heldout"})" "\n", "not a tune retrieval index", absl::StatusCode::kDataLoss},
+      {R"({"format":"tune-heldout"})" "\n", "field format: is not", absl::StatusCode::kDataLoss},
       {R"({"format":"tune-retrieval-index","format_version":1,"commit":"c","repo_name":"r","files":-1})" "\n",
-       "\"files\" must be a count", absl::StatusCode::kDataLoss},
-      {header + "\n" + R"({"path":"a.py","language":"python","heldout":false,"chunks":[{"line":1.5e30,"text":"x","defines":[]}]})" "\n",
-       "line 2: a chunk needs", absl::StatusCode::kDataLoss},
-      {header + "\n" + R"({"path":"a.py","language":"python","heldout":false,"chunks":[{"line":1,"text":"x","defines":[3]}]})" "\n",
-       "must hold strings", absl::StatusCode::kDataLoss},
-      {header + "\n" + R"({"path":"a.py","heldout":false,"chunks":[]})" "\n", "line 2: a file needs",
+       "line 1' field files: has the wrong type", absl::StatusCode::kDataLoss},
+      {header + "\n" + R"({"path":"a.py","language":"python","blob":"b","heldout":false,"chunks":[{"line":1.5e30,"text":"x","defines":[]}]})" "\n",
+       "line 2' field chunks[0].line: has the wrong type", absl::StatusCode::kDataLoss},
+      {header + "\n" + R"({"path":"a.py","language":"python","blob":"b","heldout":false,"chunks":[{"line":1,"text":"x","defines":[3]}]})" "\n",
+       "field chunks[0].defines: holds something other than a string", absl::StatusCode::kDataLoss},
+      {header + "\n" + R"({"path":"a.py","heldout":false,"chunks":[]})" "\n", "line 2' field language: is missing",
        absl::StatusCode::kDataLoss},
       {header + "\n[1]\n", "line 2: not a JSON object", absl::StatusCode::kDataLoss},
   };
