@@ -153,17 +153,12 @@ class TorchCompleter final : public Completer {
     int32_t generated = 0;
     model::GreedyOptions options;
     options.max_new_tokens = request.n_predict;
-    // The engine's order: end-of-generation, else the stop rules, else the token and context limits.
     options.stop_after = [&](int32_t id) {
       ++generated;
-      if (vocab_.IsEndOfGeneration(id)) {
-        stop.Finish(inference::StopType::kEos);
-      } else if (!stop.Append(vocab_.Piece(id)) &&
-                 (generated >= request.n_predict ||
-                  static_cast<int32_t>(prompt.tokens.size()) + generated >= n_ctx_)) {
-        stop.Finish(inference::StopType::kLimit);
-      }
-      return stop.stopped();
+      const bool eog = !request.ignore_eos && vocab_.IsEndOfGeneration(id);
+      return stop.Step(eog, eog ? std::string() : vocab_.Piece(id),
+                       generated >= request.n_predict || static_cast<int32_t>(prompt.tokens.size()) + generated >= n_ctx_,
+                       MsSince(start));
     };
     TUNE_RETURN_IF_ERROR(model::CallTorch("generate", [&] {
       model::GreedyGenerate(model_, prompt.tokens, options);

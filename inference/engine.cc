@@ -707,16 +707,11 @@ void Engine::SampleAndEmit(Slot& slot, int32_t batch_index) {
   const int32_t id = llama_sampler_sample(slot.sampler.get(), loaded_->ctx, batch_index);
   slot.generated.push_back(id);
   slot.unsent_tokens.push_back(id);
-  if (!r.ignore_eos && m.IsEndOfGeneration(id)) {
-    stop.Finish(StopType::kEos);
-  } else if (!stop.Append(m.Piece(id))) {
-    const bool context_full = static_cast<int32_t>(slot.cache.size()) + 1 >= loaded_->n_ctx_slot;
-    if (static_cast<int32_t>(slot.generated.size()) >= slot.n_predict || context_full) {
-      stop.Finish(StopType::kLimit);
-    } else {
-      stop.TimeUp(MsSince(slot.prompt_done));
-    }
-  }
+  const bool eog = !r.ignore_eos && m.IsEndOfGeneration(id);
+  const bool context_full = static_cast<int32_t>(slot.cache.size()) + 1 >= loaded_->n_ctx_slot;
+  stop.Step(eog, eog ? std::string() : m.Piece(id),
+            static_cast<int32_t>(slot.generated.size()) >= slot.n_predict || context_full,
+            MsSince(slot.prompt_done));
   if (r.stream) {
     std::string text = stop.TakeSettled();
     if (!text.empty()) {

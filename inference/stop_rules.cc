@@ -99,6 +99,19 @@ void StopScanner::Finish(StopType type) {
   if (!stopped()) Stop(type, text_.size());
 }
 
+bool StopScanner::Step(bool end_of_generation, std::string_view piece, bool at_limit, double elapsed_ms) {
+  if (end_of_generation) {
+    Finish(StopType::kEos);
+  } else if (!Append(piece)) {
+    if (at_limit) {
+      Finish(StopType::kLimit);
+    } else {
+      TimeUp(elapsed_ms);
+    }
+  }
+  return stopped();
+}
+
 void StopScanner::Stop(StopType type, size_t cut, std::string word) {
   stop_type_ = type;
   stopping_word_ = std::move(word);

@@ -34,6 +34,11 @@ class StopScanner {
   bool TimeUp(double elapsed_ms);
   // Ends the completion for a reason outside the text (EOS, token limit).
   void Finish(StopType type);
+  // The whole decision after one generated token, in the engine's order: an end-of-generation
+  // token ends it (its piece is not text); else the piece goes through the stop rules; else
+  // `at_limit` (token or context limit) ends it; else t_max_predict_ms. True once stopped.
+  // `tune serve` and `tune eval`'s LibTorch runner both decide through it.
+  bool Step(bool end_of_generation, std::string_view piece, bool at_limit, double elapsed_ms);
 
   // The settled text not taken before. After the end, everything left.
   std::string TakeSettled();

@@ -108,3 +108,37 @@ TEST(StopRulesTest, IncompleteUtf8IsHeldBack) {
 
 }  // namespace
 }  // namespace tune::inference
+
+namespace tune::inference {
+namespace {
+
+// One token's decision in the engine's order: end-of-generation first (its piece is not text),
+// then the stop rules, then the limit, then the time limit.
+TEST(StopRulesTest, StepDecidesInTheEnginesOrder) {
+  CompletionRequest r;
+  r.stop = {"END"};
+  StopScanner eos(r);
+  EXPECT_FALSE(eos.Step(false, "ab", false, 0));
+  EXPECT_TRUE(eos.Step(true, "", true, 0));
+  EXPECT_EQ(eos.stop_type(), StopType::kEos);
+  EXPECT_EQ(eos.text(), "ab");
+
+  StopScanner word(r);
+  EXPECT_TRUE(word.Step(false, "xEND", /*at_limit=*/true, 0));
+  EXPECT_EQ(word.stop_type(), StopType::kWord);  // the rule wins over the limit on the same token
+  EXPECT_EQ(word.text(), "x");
+
+  StopScanner limit(r);
+  EXPECT_TRUE(limit.Step(false, "y", true, 0));
+  EXPECT_EQ(limit.stop_type(), StopType::kLimit);
+  EXPECT_EQ(limit.text(), "y");
+
+  r.t_max_predict_ms = 10;
+  StopScanner slow(r);
+  EXPECT_FALSE(slow.Step(false, "a", false, 50));  // time is up, but no newline yet
+  EXPECT_TRUE(slow.Step(false, "\nb", false, 50));
+  EXPECT_EQ(slow.stop_type(), StopType::kLimit);
+}
+
+}  // namespace
+}  // namespace tune::inference
