@@ -356,6 +356,7 @@ struct IngestRun {
   Stats stats;
   SplitRecord split;
   std::map<std::string, std::vector<size_t>> training_dirs;  // directory -> its training entries
+  std::vector<std::vector<Neighbour>> neighbours;  // per kept entry: repo-context candidates, nearest first
   retrieval::Index index;  // the kept files at `rev`
   // The previous dataset's index, when its blob cache is valid for this run: files whose blob is
   // unchanged keep their chunks.
@@ -637,6 +638,12 @@ std::vector<Neighbour> NeighboursOf(const IngestRun& run, size_t i) {
   return out;
 }
 
+// Every kept file's neighbours, once: its sample and, for a held-out file, heldout.jsonl use them.
+void FindNeighbours(IngestRun& run) {
+  run.neighbours.reserve(run.kept.size());
+  for (size_t i : run.kept) run.neighbours.push_back(NeighboursOf(run, i));
+}
+
 void CountSample(Stats& stats, const std::string& language, const Sample& s) {
   stats.languages[language].tokens += s.tokens.size();
   switch (s.kind) {
@@ -710,7 +717,7 @@ absl::Status WriteSamples(IngestRun& run, const tokenizer::Tokenizer& tok, Split
     const Entry& e = run.entries[run.kept[k]];
     const std::string key = e.file.path + "\n" + e.file.blob_id;
     std::mt19937_64 rng(XXH64(key.data(), key.size(), static_cast<uint64_t>(run.options.seed)));
-    SampleInput input{e.file.path, e.text, e.language, run.repo_name, NeighboursOf(run, run.kept[k]), &run.index};
+    SampleInput input{e.file.path, e.text, e.language, run.repo_name, run.neighbours[k], &run.index};
     Sample sample = BuildSample(tok, run.options.fim, input, rng);
     progress.Add(1, e.text.size());
     return sample;
@@ -729,11 +736,11 @@ absl::Status WriteSamples(IngestRun& run, const tokenizer::Tokenizer& tok, Split
 // The held-out files at `rev` as text, with the repo context a sample of each gets.
 HeldOutSet HeldOutFiles(const IngestRun& run) {
   HeldOutSet held_out{run.commit, run.repo_name, {}};
-  for (size_t i : run.kept) {
-    const Entry& e = run.entries[i];
+  for (size_t k = 0; k < run.kept.size(); ++k) {
+    const Entry& e = run.entries[run.kept[k]];
     if (!e.held_out || !e.at_rev) continue;
     HeldOutFile f{e.file.path, e.language, e.text, {}};
-    for (const Neighbour& n : FitRepoContext(NeighboursOf(run, i), run.options.fim.repo_context_bytes)) {
+    for (const Neighbour& n : FitRepoContext(run.neighbours[k], run.options.fim.repo_context_bytes)) {
       f.context.push_back({std::string(n.path), std::string(n.text)});
     }
     held_out.files.push_back(std::move(f));
@@ -813,6 +820,7 @@ absl::StatusOr<IngestResult> RunIngest(const IngestOptions& options) {
   Dedup(run);
   SplitHeldOut(run);
   Tally(run);
+  FindNeighbours(run);
   TUNE_RETURN_IF_ERROR(BuildIndex(run));
   TUNE_ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> tok, JoinTokenizer(options, pending_tokenizer));
   const double mine_seconds = SecondsSince(mine_start);
