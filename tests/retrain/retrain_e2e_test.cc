@@ -192,7 +192,7 @@ TEST_F(RetrainEndToEnd, KillNineInEveryStageIsRecoveredByTheNextRun) {
     // In train, kill mid-training (after a checkpoint); elsewhere where the stage begins.
     const pid_t pid = StartRetrain(stage == "train" ? "" : "TUNE_RETRAIN_HOLD=" + stage);
     bool reached = false;
-    for (int i = 0; i < 1200 && !reached; ++i) {
+    for (int i = 0; i < 6000 && !reached; ++i) {  // up to 5 minutes: ingest and train before eval, on a loaded machine
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       json s = State(dir_);
       if (!s.is_object() || !s["pending"].is_object() || s["pending"]["stage"] != stage) continue;
