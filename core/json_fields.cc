@@ -15,6 +15,21 @@ absl::Status JsonFields::Error(std::string_view field, std::string_view what) co
   return absl::Status(code_, absl::StrFormat("'%s' field %s: %s; hint: %s", origin_, field, what, hint_));
 }
 
+absl::Status JsonFields::CheckHeader(const json& j, std::string_view format, uint64_t version) const {
+  if (!format.empty()) {
+    absl::StatusOr<std::string> found = String(j, "format");
+    if (!found.ok()) return found.status();
+    if (*found != format) return Error("format", absl::StrFormat("is not \"%s\"", format));
+  }
+  absl::StatusOr<uint64_t> found = Unsigned(j, "format_version", 1 << 30);
+  if (!found.ok()) return found.status();
+  if (*found != version) {
+    return absl::FailedPreconditionError(absl::StrFormat("'%s' has format_version %d, this tune reads %d; hint: %s",
+                                                         origin_, *found, version, hint_));
+  }
+  return absl::OkStatus();
+}
+
 bool JsonFields::Has(const json& j, std::string_view key) {
   if (!j.is_object()) return false;
   auto it = j.find(key);

@@ -26,6 +26,11 @@ class JsonFields {
   // "'ORIGIN' field FIELD: WHAT; hint: HINT".
   absl::Status Error(std::string_view field, std::string_view what) const;
 
+  // The header of a tune file: "format" equal to `format` (not checked when empty) and an integer
+  // "format_version" equal to `version`. Another version is FailedPrecondition:
+  // "'ORIGIN' has format_version N, this tune reads M; hint: HINT".
+  absl::Status CheckHeader(const nlohmann::json& j, std::string_view format, uint64_t version) const;
+
   // Whether `j` is an object holding `key` with a value other than null.
   static bool Has(const nlohmann::json& j, std::string_view key);
 

@@ -681,27 +681,26 @@ absl::Status BuildIndex(IngestRun& run) {
     for (const retrieval::IndexedFile& f : run.previous_index->files()) previous[f.path] = &f;
   }
   Progress progress("indexing", files.size(), run.options.progress);
+  // (the file, whether its chunks were reused)
+  using Chunked = std::pair<retrieval::IndexedFile, bool>;
   auto chunk = [&](size_t k) {
     const Entry& e = run.entries[files[k]];
-    retrieval::IndexedFile f{e.file.path, e.language, e.file.blob_id, e.held_out, {}};
+    Chunked out{{e.file.path, e.language, e.file.blob_id, e.held_out, {}}, false};
     auto old = previous.find(e.file.path);
-    if (old != previous.end() && old->second->blob == e.file.blob_id) {
-      f.chunks = old->second->chunks;
-    } else {
-      f.chunks = ChunkSource(e.language, e.text, ChunkOptions{});
-    }
+    out.second = old != previous.end() && old->second->blob == e.file.blob_id;
+    out.first.chunks = out.second ? old->second->chunks : ChunkSource(e.language, e.text, ChunkOptions{});
     progress.Add(1, e.text.size());
-    return f;
+    return out;
   };
   std::vector<retrieval::IndexedFile> indexed;
-  auto add = [&](size_t, retrieval::IndexedFile f) {
-    run.stats.index_reused += previous.count(f.path) && previous.at(f.path)->blob == f.blob;
-    run.stats.index_chunks += f.chunks.size();
-    indexed.push_back(std::move(f));
+  auto add = [&](size_t, Chunked c) {
+    run.stats.index_reused += c.second;
+    run.stats.index_chunks += c.first.chunks.size();
+    indexed.push_back(std::move(c.first));
     return absl::OkStatus();
   };
-  TUNE_RETURN_IF_ERROR(internal::OrderedParallelFor<retrieval::IndexedFile>(files.size(), run.threads, kSampleWindow,
-                                                                            chunk, add));
+  TUNE_RETURN_IF_ERROR(
+      internal::OrderedParallelFor<Chunked>(files.size(), run.threads, kSampleWindow, chunk, add));
   progress.Finish();
   run.stats.index_files = indexed.size();
   run.index = retrieval::Index(run.commit, run.repo_name, std::move(indexed));

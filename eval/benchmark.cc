@@ -292,14 +292,7 @@ absl::StatusOr<Benchmark> LoadBenchmark(const std::filesystem::path& path) {
   const core::JsonFields r = BenchmarkFields(path);
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return r.Error("(top level)", "is not a JSON object (truncated or not a benchmark)");
-  TUNE_ASSIGN_OR_RETURN(std::string format, r.String(j, "format"));
-  if (format != "tune-eval-benchmark") return r.Error("format", "is not \"tune-eval-benchmark\"");
-  TUNE_ASSIGN_OR_RETURN(uint64_t version, r.Unsigned(j, "format_version", 1 << 30));
-  if (version != kBenchmarkFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "'%s' has format_version %d, this tune reads %d; hint: delete it and run `tune eval` again",
-        path.string(), version, kBenchmarkFormatVersion));
-  }
+  TUNE_RETURN_IF_ERROR(r.CheckHeader(j, "tune-eval-benchmark", kBenchmarkFormatVersion));
   Benchmark b;
   TUNE_ASSIGN_OR_RETURN(b.dataset_commit, r.String(j, "dataset_commit"));
   TUNE_ASSIGN_OR_RETURN(b.repo_name, r.String(j, "repo_name"));

@@ -115,13 +115,7 @@ absl::StatusOr<RetrainState> ReadState(const std::filesystem::path& file) {
   const core::JsonFields f = StateFields(file);
   // Typed reads, not value("format", ""): that throws when the field is there but not a string
   // (found by fuzz/retrain_state: an uncaught exception ended `tune retrain`).
-  TUNE_ASSIGN_OR_RETURN(std::string format, f.String(j, "format"));
-  if (format != "tune-retrain-state") return f.Error("format", "is not \"tune-retrain-state\"");
-  TUNE_ASSIGN_OR_RETURN(uint64_t version, f.Unsigned(j, "format_version", 1 << 30));
-  if (version != kStateFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrFormat("%s has format_version %d, this tune reads %d",
-                                                         file.string(), version, kStateFormatVersion));
-  }
+  TUNE_RETURN_IF_ERROR(f.CheckHeader(j, "tune-retrain-state", kStateFormatVersion));
   TUNE_ASSIGN_OR_RETURN(state.last_commit, f.String(j, "last_commit"));
   TUNE_ASSIGN_OR_RETURN(state.served, f.String(j, "served"));
   TUNE_ASSIGN_OR_RETURN(state.pending, ParsePending(j, f));

@@ -56,14 +56,7 @@ core::JsonFields LineFields(const std::filesystem::path& file, size_t line) {
 absl::StatusOr<size_t> ParseHeader(const json& j, const std::filesystem::path& file, std::string& commit,
                                    std::string& repo_name) {
   const core::JsonFields f = LineFields(file, 1);
-  TUNE_ASSIGN_OR_RETURN(std::string format, f.String(j, "format"));
-  if (format != "tune-retrieval-index") return f.Error("format", "is not \"tune-retrieval-index\"");
-  TUNE_ASSIGN_OR_RETURN(uint64_t version, f.Unsigned(j, "format_version", 1 << 30));
-  if (version != kIndexFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "'%s' has format_version %d, this build reads %d; hint: re-run `tune ingest`", file.string(),
-        version, kIndexFormatVersion));
-  }
+  TUNE_RETURN_IF_ERROR(f.CheckHeader(j, "tune-retrieval-index", kIndexFormatVersion));
   TUNE_ASSIGN_OR_RETURN(commit, f.String(j, "commit"));
   TUNE_ASSIGN_OR_RETURN(repo_name, f.String(j, "repo_name"));
   TUNE_ASSIGN_OR_RETURN(uint64_t files, f.Unsigned(j, "files", UINT32_MAX));

@@ -31,11 +31,7 @@ absl::StatusOr<RunInfo> ReadRunInfo(const std::filesystem::path& dir) {
   TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(file));
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   const core::JsonFields f(file.string(), "it is written by `tune train`, do not edit it");
-  TUNE_ASSIGN_OR_RETURN(uint64_t version, f.Unsigned(j, "format_version", 1 << 30));
-  if (version != kRunInfoFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrFormat("%s has format_version %d, this tune reads %d",
-                                                         file.string(), version, kRunInfoFormatVersion));
-  }
+  TUNE_RETURN_IF_ERROR(f.CheckHeader(j, "", kRunInfoFormatVersion));
   RunInfo info;
   TUNE_ASSIGN_OR_RETURN(info.base, f.String(j, "base"));
   TUNE_ASSIGN_OR_RETURN(info.data, f.String(j, "data"));
