@@ -142,15 +142,13 @@ std::vector<Neighbour> RetrievedContext(const FimOptions& options, const SampleI
   if (input.index == nullptr || options.retrieval_chunks <= 0) return {};
   query.exclude_path = std::string(input.path);
   query.exclude_heldout = true;
-  query.k = static_cast<int>(options.retrieval_chunks + static_cast<int64_t>(in_context.size()));
+  query.k = static_cast<int>(options.retrieval_chunks);
+  query.skip = [&](const retrieval::IndexedFile& file, const retrieval::IndexedChunk&) {
+    return std::any_of(in_context.begin(), in_context.end(), [&](const Neighbour& n) { return n.path == file.path; });
+  };
   std::vector<Neighbour> best_first;
   for (const retrieval::Hit& hit : input.index->Search(query)) {
-    const std::string& path = input.index->path(hit);
-    const bool whole_file_in_context = std::any_of(in_context.begin(), in_context.end(),
-                                                   [&](const Neighbour& n) { return n.path == path; });
-    if (whole_file_in_context) continue;
-    best_first.push_back({path, input.index->chunk(hit).text});
-    if (static_cast<int64_t>(best_first.size()) == options.retrieval_chunks) break;
+    best_first.push_back({input.index->path(hit), input.index->chunk(hit).text});
   }
   std::vector<Neighbour> fitting = FitRepoContext(best_first, options.retrieval_bytes);
   std::reverse(fitting.begin(), fitting.end());

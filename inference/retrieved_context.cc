@@ -12,21 +12,15 @@ int32_t AddRetrievedChunks(const retrieval::Index& index, int32_t k, CompletionR
   const std::string prefix = request.input_prefix + request.prompt_text;
   retrieval::Query q = retrieval::CursorQuery(prefix, request.input_suffix);
   q.exclude_path = request.filename;
-  // Ask for more than k: some hits may be text the prompt already holds.
-  q.k = k + static_cast<int>(std::min<size_t>(request.input_extra.size(), 8)) + 2;
-  auto already_sent = [&](const std::string& text) {
+  q.k = k;
+  q.skip = [&](const retrieval::IndexedFile&, const retrieval::IndexedChunk& chunk) {
     for (const ExtraChunk& c : request.input_extra) {
-      if (c.text.find(text) != std::string::npos) return true;
+      if (c.text.find(chunk.text) != std::string::npos) return true;
     }
-    return prefix.find(text) != std::string::npos || request.input_suffix.find(text) != std::string::npos;
+    return prefix.find(chunk.text) != std::string::npos || request.input_suffix.find(chunk.text) != std::string::npos;
   };
   std::vector<ExtraChunk> best_first;
-  for (const retrieval::Hit& hit : index.Search(q)) {
-    const std::string& text = index.chunk(hit).text;
-    if (already_sent(text)) continue;
-    best_first.push_back({index.path(hit), text});
-    if (static_cast<int32_t>(best_first.size()) == k) break;
-  }
+  for (const retrieval::Hit& hit : index.Search(q)) best_first.push_back({index.path(hit), index.chunk(hit).text});
   request.input_extra.insert(request.input_extra.end(), best_first.rbegin(), best_first.rend());
   return static_cast<int32_t>(best_first.size());
 }

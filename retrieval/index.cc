@@ -179,6 +179,7 @@ std::vector<Hit> Index::Search(const Query& query) const {
   std::vector<Hit> taken;
   std::vector<absl::flat_hash_set<std::string>> taken_terms;
   for (size_t i = 0; i < candidates && taken.size() < k; ++i) {
+    if (query.skip && query.skip(files_[hits[i].file], chunk(hits[i]))) continue;
     absl::flat_hash_set<std::string> terms = TermSet(chunk(hits[i]).text);
     const bool redundant = std::any_of(taken_terms.begin(), taken_terms.end(), [&](const auto& t) {
       return Jaccard(terms, t) > kRedundantJaccard;

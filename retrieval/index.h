@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,9 @@ struct Query {
   std::string exclude_path;      // never return chunks of this file
   bool exclude_heldout = false;  // never return chunks of held-out files (training)
   int k = 4;
+  // Chunks the caller's prompt already holds (a file in its context, text the client sent): left
+  // out like the excluded ones, so the k hits are all new to the prompt. Empty: none.
+  std::function<bool(const IndexedFile& file, const IndexedChunk& chunk)> skip;
 };
 
 // The query for a cursor, the code around it as an editor shows it: text = the last

@@ -20,7 +20,7 @@ struct QueryArgs {
   bool exclude_heldout;
   int k;
 };
-Query Q(const QueryArgs& a) { return Query{a.text, a.text, a.exclude, a.exclude_heldout, a.k}; }
+Query Q(const QueryArgs& a) { return Query{a.text, a.text, a.exclude, a.exclude_heldout, a.k, {}}; }
 
 Index Sample() {
   std::vector<IndexedFile> files;
@@ -73,6 +73,12 @@ TEST(IndexTest, ExcludesTheQueryFileAndHeldOutFilesWhenAsked) {
   for (const Hit& h : hits) EXPECT_NE(index.path(h), "secret_heldout.py");
   hits = index.Search(Q({q, "money.py", true, 5}));
   for (const Hit& h : hits) EXPECT_NE(index.path(h), "money.py");
+  // A skipped hit does not take one of the k places.
+  Query skipping = Q({q, "", false, 1});
+  skipping.skip = [](const IndexedFile& f, const IndexedChunk&) { return f.path == "secret_heldout.py"; };
+  hits = index.Search(skipping);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(index.path(hits[0]), "money.py");
   EXPECT_TRUE(index.Search(Q({"zzz_unknown qqq", "", false, 4})).empty());
   EXPECT_TRUE(index.Search(Q({q, "", false, 0})).empty());
   EXPECT_TRUE(Index().Search(Q({q, "", false, 4})).empty());
