@@ -221,18 +221,14 @@ std::vector<ArmRow> CompareArms(const ModelResult& base, const std::vector<const
   std::vector<ArmRow> rows;
   for (FimOrder order : orders) {
     for (const ModelResult* arm : arms) {
-      std::vector<double> exact[2], edit[2], ms;
+      GroupScores g;
       for (size_t i = 0; i < base.results.size(); ++i) {
         if (base.results[i].order != order) continue;
-        for (int side = 0; side < 2; ++side) {
-          const TaskResult& r = (side == 0 ? base : *arm).results[i];
-          exact[side].push_back(r.exact ? 1.0 : 0.0);
-          edit[side].push_back(r.edit_similarity);
-        }
-        ms.push_back(arm->results[i].latency_ms);
+        AddScore(g, 0, base.results[i]);
+        AddScore(g, 1, arm->results[i]);
       }
-      rows.push_back({arm->label, order, ComparePaired(exact[0], exact[1], /*binary=*/true),
-                      ComparePaired(edit[0], edit[1], /*binary=*/false), MeanOf(ms)});
+      rows.push_back({arm->label, order, ComparePaired(g.exact[0], g.exact[1], /*binary=*/true),
+                      ComparePaired(g.edit[0], g.edit[1], /*binary=*/false), MeanOf(g.ms[1])});
     }
   }
   return rows;
