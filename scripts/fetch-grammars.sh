@@ -24,7 +24,10 @@ for lang in "${!pins[@]}"; do
     continue
   fi
   echo "fetch-grammars: tree-sitter-${lang}@${version}"
-  (cd "${work}" && npm pack --silent "tree-sitter-${lang}@${version}" >/dev/null)
+  if ! (cd "${work}" && npm pack --loglevel=error "tree-sitter-${lang}@${version}" >/dev/null); then
+    echo "fetch-grammars: npm could not fetch tree-sitter-${lang}@${version} (npm's error above); hint: 'npm ping' checks the registry, its proxy and certificate settings" >&2
+    exit 1
+  fi
   tarball="${work}/tree-sitter-${lang}-${version}.tgz"
   mkdir -p "${work}/${lang}"
   tar -xzf "${tarball}" -C "${work}/${lang}"

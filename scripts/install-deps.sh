@@ -8,7 +8,7 @@ packages=(
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
   libgit2-dev libtree-sitter-dev libsentencepiece-dev sentencepiece
-  libxxhash-dev libzstd-dev curl
+  libxxhash-dev libzstd-dev curl ca-certificates
   clang libclang-rt-14-dev  # ASan + UBSan + libFuzzer build (scripts/build-sanitize.sh)
   libgloo-dev  # headers of the Gloo backend Debian's LibTorch is built with (tune train --nproc)
 )
