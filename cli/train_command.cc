@@ -21,6 +21,7 @@ struct TrainFlags {
   std::string out;
   std::string base;
   bool resume = false;
+  std::string init_adapter;
   int nproc = 1;
   std::vector<std::string> argv;  // the command line, for --nproc to re-run
 };
@@ -50,6 +51,7 @@ absl::Status RunTrain(const TrainFlags& f) {
   request.data = f.data;
   request.out = f.out;
   request.resume = f.resume;
+  request.init_adapter = f.init_adapter;
   TUNE_ASSIGN_OR_RETURN(train::TrainReport report, train::RunTraining(request));
   std::string eval;
   if (report.final_eval_loss) {
@@ -74,6 +76,9 @@ void RegisterTrainCommand(CLI::App& app, int argc, char** argv, absl::Status& re
   cmd->add_option("--out", f->out, "output directory: PEFT adapter, metrics.jsonl, run.json, checkpoints/")->required();
   cmd->add_option("--base", f->base, "Hugging Face model directory (overrides model.base)");
   cmd->add_flag("--resume", f->resume, "continue from the latest checkpoint in --out");
+  cmd->add_option("--init-adapter", f->init_adapter,
+                  "start from this PEFT adapter (an earlier run's --out) instead of fresh adapters; "
+                  "it must have this run's lora.rank, lora.alpha and lora.targets");
   cmd->add_option("--nproc", f->nproc, "data-parallel processes on this machine (Gloo on the CPU, NCCL on CUDA)")
       ->check(CLI::Range(1, 64));
   cmd->callback([f, &result] { result = RunTrain(*f); });

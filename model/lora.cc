@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -131,6 +132,44 @@ absl::Status InitLora(Transformer& model, const LoraOptions& options, uint64_t s
   if (attached == 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "lora.targets matches no projection of this %s model", ArchName(model.config().arch)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WarmStartLora(Transformer& model, const LoraAdapter& adapter) {
+  const std::vector<std::pair<std::string, LoraWeights>> attached = AttachedLora(model);
+  constexpr absl::string_view kHint =
+      "hint: train with the adapter's settings (its adapter_config.json), or without --init-adapter";
+  for (const auto& [module, w] : attached) {
+    auto it = adapter.modules().find(module);
+    if (it == adapter.modules().end()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the initial adapter has no module '%s', which lora.targets adapts; %s", module, kHint));
+    }
+    const LoraWeights& from = it->second;
+    if (!from.a.sizes().equals(w.a.sizes()) || !from.b.sizes().equals(w.b.sizes())) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the initial adapter's module '%s' has rank %d and maps %d -> %d features; this run has "
+          "lora.rank %d over %d -> %d; %s",
+          module, from.a.size(0), from.a.size(1), from.b.size(0), w.a.size(0), w.a.size(1), w.b.size(0), kHint));
+    }
+    if (std::abs(from.scale - w.scale) > 1e-9 * std::abs(w.scale)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the initial adapter's module '%s' has scale %g (lora_alpha / r), this run %g (lora.alpha, "
+          "lora.rslora); %s",
+          module, from.scale, w.scale, kHint));
+    }
+  }
+  if (adapter.modules().size() != attached.size()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the initial adapter adapts %d modules, this run's lora.targets %d; %s", adapter.modules().size(),
+        attached.size(), kHint));
+  }
+  c10::NoGradGuard no_grad;
+  for (auto& [module, w] : attached) {
+    const LoraWeights& from = adapter.modules().at(module);
+    w.a.copy_(from.a);
+    w.b.copy_(from.b);
   }
   return absl::OkStatus();
 }

@@ -62,6 +62,13 @@ struct LoraOptions {
 // InvalidArgument when no projection matches (e.g. gate_proj on starcoder2 only).
 absl::Status InitLora(Transformer& model, const LoraOptions& options, uint64_t seed);
 
+// A warm start: sets the adapters InitLora attached to `adapter`'s values, so training
+// continues from that adapter (e.g. the one `tune retrain` serves) instead of from the base
+// model. Checks everything before copying anything: FailedPrecondition, naming the module and
+// the setting to change, when the adapter lacks an attached module or has one more, or when a
+// rank or scale (lora.rank, lora.alpha, lora.rslora) differs.
+absl::Status WarmStartLora(Transformer& model, const LoraAdapter& adapter);
+
 // The adapters attached to `model` (unmerged), by module name.
 std::vector<std::pair<std::string, LoraWeights>> AttachedLora(Transformer& model);
 

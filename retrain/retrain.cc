@@ -95,7 +95,7 @@ absl::Status Ingest(const RetrainOptions& o, const Layout& l, const PendingRun& 
                  true);
 }
 
-absl::Status Train(const RetrainOptions& o, const Layout& l, const PendingRun& p) {
+absl::Status Train(const RetrainOptions& o, const Layout& l, const PendingRun& p, const std::string& served) {
   const std::filesystem::path adapter = l.adapter(p.id);
   std::error_code ec;
   const bool resumable = std::filesystem::exists(adapter / "checkpoints", ec) &&
@@ -105,6 +105,8 @@ absl::Status Train(const RetrainOptions& o, const Layout& l, const PendingRun& p
   std::vector<std::string> args = {"train", "--data", l.dataset().string(), "--out", adapter.string(),
                                    "--base", o.base.string()};
   if (resumable) args.push_back("--resume");
+  // A resumed run passes the same adapter: train refuses a checkpoint of other settings.
+  if (o.warm_start && !served.empty()) args.insert(args.end(), {"--init-adapter", l.adapter(served).string()});
   return RunTune(o, l, p.id, args, true);
 }
 
@@ -274,7 +276,7 @@ absl::Status RunStage(const RetrainOptions& o, const Layout& l, const RetrainSta
     case Stage::kIngest:
       return Ingest(o, l, p);
     case Stage::kTrain:
-      return Train(o, l, p);
+      return Train(o, l, p, state.served);
     case Stage::kEval:
       return Eval(o, l, p, state.served);
     case Stage::kExport:
@@ -328,6 +330,7 @@ absl::StatusOr<RetrainOptions> ParseRetrainOptions(const core::Config& config) {
   TUNE_RETURN_IF_ERROR(r.Read("keep", o.keep, 1, 1000));
   TUNE_RETURN_IF_ERROR(r.Read("tasks_per_kind", o.tasks_per_kind, 1, 100000));
   TUNE_RETURN_IF_ERROR(r.Read("serve_url", o.serve_url));
+  TUNE_RETURN_IF_ERROR(r.Read("warm_start", o.warm_start));
   TUNE_RETURN_IF_ERROR(r.Finish());
   return o;
 }

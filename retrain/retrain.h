@@ -42,6 +42,9 @@ struct RetrainOptions {
   int64_t keep = 3;                        // promoted versions kept on disk (the served one included)
   int64_t tasks_per_kind = 30;             // benchmark size per language and kind
   std::string serve_url;                   // e.g. http://127.0.0.1:8012; empty: no reload request
+  // Train each candidate from the served version's adapter (tune train --init-adapter) rather
+  // than from fresh adapters; the first run, with nothing served, starts fresh.
+  bool warm_start = false;
   std::filesystem::path tune_binary = "/proc/self/exe";
   bool quiet = false;
 };

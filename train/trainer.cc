@@ -63,6 +63,8 @@ std::string RunFingerprint(const TrainRequest& r) {
                        {"lr", r.train.lr}, {"seed", r.train.seed}, {"quantize", r.train.quantize}}},
             {"base", r.model.base.string()},
             {"data", r.data.string()}};
+  // Only when set, so checkpoints of runs from before --init-adapter still resume.
+  if (!r.init_adapter.empty()) j["init_adapter"] = r.init_adapter.string();
   return j.dump();
 }
 
@@ -166,6 +168,11 @@ absl::Status SetUp(const TrainRequest& r, Session& s) {
   TUNE_ASSIGN_OR_RETURN(model::Transformer model, model::LoadModel(model_options, std::nullopt, model::LoraMode::kUnmerged));
   s.model.emplace(std::move(model));
   TUNE_RETURN_IF_ERROR(model::InitLora(*s.model, r.lora, static_cast<uint64_t>(r.train.seed)));
+  if (!r.init_adapter.empty()) {
+    TUNE_ASSIGN_OR_RETURN(model::LoraAdapter initial, model::LoraAdapter::Load(r.init_adapter, r.lora.dtype));
+    TUNE_RETURN_IF_ERROR(core::Annotate(model::WarmStartLora(*s.model, initial), r.init_adapter.string()));
+    if (s.writer) std::fprintf(stderr, "starting from the adapter in %s\n", r.init_adapter.string().c_str());
+  }
   s.model->set_training(true);
   for (const auto& [module, w] : model::AttachedLora(*s.model)) {
     s.params.push_back({module + ".lora_A", w.a});

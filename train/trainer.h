@@ -1,6 +1,7 @@
 // `tune train`: QLoRA/LoRA fine-tuning of a Hugging Face model on a `tune ingest` dataset.
 //
-// One explicit loop (torchtune's recipe style): load the base, attach fresh adapters, then per
+// One explicit loop (torchtune's recipe style): load the base, attach fresh adapters (or an
+// earlier run's, --init-adapter), then per
 // step take grad_accum packed micro-batches, run forward with per-layer recomputation and the
 // chunked loss, all-reduce the adapter gradients across processes, clip, AdamW with warm-up +
 // cosine; evaluate on the held-out split every eval_every steps and checkpoint every
@@ -30,6 +31,9 @@ struct TrainRequest {
   std::filesystem::path data;  // dataset directory from `tune ingest`
   std::filesystem::path out;
   bool resume = false;         // continue from <out>/checkpoints/latest
+  // A PEFT adapter directory to start from instead of fresh adapters (model::WarmStartLora);
+  // empty: fresh. Optimizer state and the schedule start anew.
+  std::filesystem::path init_adapter;
 };
 
 struct TrainReport {

@@ -1,5 +1,6 @@
 // `tune retrain` end to end on the CPU with the tiny model: promotion and hot reload in a running
-// `tune serve`, rejection of a worse candidate, rollback, and kill -9 in every stage.
+// `tune serve`, rejection of a worse candidate, rollback, a warm start from the served adapter,
+// and kill -9 in every stage.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -174,6 +175,15 @@ TEST_F(RetrainEndToEnd, PromotesIntoARunningServerRejectsWorseAndRollsBack) {
   RunResult none = RunTune(absl::StrFormat("retrain --dir %s --rollback", dir_.string()));
   EXPECT_NE(none.exit_code, 0);
   EXPECT_THAT(none.output, HasSubstr("no earlier promoted version"));
+
+  // retrain.warm_start: the forced-worse settings above, now starting from the served adapter
+  // (r0001 after the rollback), give the served model again, which passes the gate.
+  repo_->Commit(ConventionsRepo(62, 10), 1700003000);
+  RunResult warm = Retrain("--set train.steps=1 --set train.warmup_steps=0 --set train.lr=1e-6 "
+                           "--set retrain.warm_start=true --set retrain.margin=0.02 --serve-url " + server.url());
+  ASSERT_EQ(warm.exit_code, 0) << warm.output;
+  EXPECT_THAT(warm.output, HasSubstr("promoted: r0004"));
+  EXPECT_THAT(Bytes(dir_ / "versions/r0004/adapter/run.json"), HasSubstr((dir_ / "versions/r0001/adapter").string()));
 }
 
 // kill -9 in each stage leaves served.gguf and state.json consistent, and the next run finishes.

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <torch/cuda.h>
@@ -316,6 +317,61 @@ TEST_F(TrainerTest, ResumeWithOtherSettingsIsRefused) {
   // Starting afresh over an existing run would silently destroy it.
   TrainRequest again = TinyRequest(data_.path(), out.path());
   EXPECT_EQ(RunTraining(again).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(TrainerTest, InitAdapterStartsFromAnEarlierRunsAdapter) {
+  TempDir first, fresh, warm;
+  auto trained = RunTraining(TinyRequest(data_.path(), first.path()));
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  auto untrained = RunTraining(TinyRequest(data_.path(), fresh.path()));
+  ASSERT_TRUE(untrained.ok()) << untrained.status();
+  TrainRequest r = TinyRequest(data_.path(), warm.path());
+  r.init_adapter = first.path();
+  auto continued = RunTraining(r);
+  ASSERT_TRUE(continued.ok()) << continued.status();
+  // Step 0's held-out loss is the first run's final one: the same adapter on the same batches.
+  ASSERT_TRUE(trained->final_eval_loss && continued->initial_eval_loss && untrained->initial_eval_loss);
+  EXPECT_NEAR(*continued->initial_eval_loss, *trained->final_eval_loss, 1e-5);
+  EXPECT_LT(*continued->initial_eval_loss, *untrained->initial_eval_loss - 0.5);
+  // run.json names where the run started.
+  auto run = nlohmann::json::parse(core::ReadFile(warm / "run.json").value());
+  EXPECT_THAT(run.dump(), ::testing::HasSubstr(first.path().string()));
+}
+
+TEST_F(TrainerTest, InitAdapterOfOtherSettingsIsRefusedNamingTheSetting) {
+  TempDir first;
+  ASSERT_TRUE(RunTraining(TinyRequest(data_.path(), first.path())).ok());
+  struct Case {
+    std::function<void(TrainRequest&)> change;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {[](TrainRequest& r) { r.lora.rank = 4; }, "lora.rank 4"},
+      {[](TrainRequest& r) { r.lora.alpha = 8; }, "lora.alpha"},
+      {[](TrainRequest& r) { r.lora.targets = {"q_proj", "v_proj"}; }, "lora.targets 4"},
+  };
+  for (const Case& c : cases) {
+    TempDir out;
+    TrainRequest r = TinyRequest(data_.path(), out.path());
+    r.init_adapter = first.path();
+    c.change(r);
+    absl::StatusOr<TrainReport> report = RunTraining(r);
+    EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition) << report.status();
+    EXPECT_THAT(report.status().message(), ::testing::HasSubstr(c.expected));
+    EXPECT_THAT(report.status().message(), ::testing::HasSubstr(first.path().string()));
+  }
+  // An adapter of fewer modules than this run adapts.
+  TempDir partial, out;
+  TrainRequest small = TinyRequest(data_.path(), partial.path());
+  small.lora.targets = {"q_proj", "v_proj"};
+  small.train.steps = 2;
+  ASSERT_TRUE(RunTraining(small).ok());
+  TrainRequest r = TinyRequest(data_.path(), out.path());
+  r.init_adapter = partial.path();
+  EXPECT_THAT(RunTraining(r).status().message(), ::testing::HasSubstr("has no module 'model.layers.0.self_attn.k_proj'"));
+  TempDir missing;
+  r.init_adapter = missing.path();
+  EXPECT_THAT(RunTraining(r).status().message(), ::testing::HasSubstr("adapter_config.json"));
 }
 
 // --- through the `tune` binary: kill -9, SIGINT, --nproc ---
