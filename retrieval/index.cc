@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "core/file.h"
 #include "core/json_fields.h"
+#include "core/json_lines.h"
 #include "core/status.h"
 #include "retrieval/terms.h"
 
@@ -42,29 +43,10 @@ double Idf(size_t chunks, size_t df) {
   return std::log(1.0 + (n - d + 0.5) / (d + 0.5));
 }
 
-absl::Status LineError(const std::filesystem::path& file, size_t line, std::string_view what) {
-  return absl::DataLossError(absl::StrFormat(
-      "'%s' line %d: %s; hint: re-run `tune ingest` to rewrite the index", file.string(), line, what));
-}
+constexpr core::JsonLinesFormat kFormat{"tune-retrieval-index", kIndexFormatVersion,
+                                        "re-run `tune ingest` to rewrite the index"};
 
-// The typed reads of one line of the file.
-core::JsonFields LineFields(const std::filesystem::path& file, size_t line) {
-  return core::JsonFields(absl::StrFormat("%s line %d", file.string(), line),
-                          "re-run `tune ingest` to rewrite the index");
-}
-
-absl::StatusOr<size_t> ParseHeader(const json& j, const std::filesystem::path& file, std::string& commit,
-                                   std::string& repo_name) {
-  const core::JsonFields f = LineFields(file, 1);
-  TUNE_RETURN_IF_ERROR(f.CheckHeader(j, "tune-retrieval-index", kIndexFormatVersion));
-  TUNE_ASSIGN_OR_RETURN(commit, f.String(j, "commit"));
-  TUNE_ASSIGN_OR_RETURN(repo_name, f.String(j, "repo_name"));
-  TUNE_ASSIGN_OR_RETURN(uint64_t files, f.Unsigned(j, "files", UINT32_MAX));
-  return static_cast<size_t>(files);
-}
-
-absl::StatusOr<IndexedFile> ParseFile(const json& j, const std::filesystem::path& file, size_t line) {
-  const core::JsonFields f = LineFields(file, line);
+absl::StatusOr<IndexedFile> ParseFile(const json& j, const core::JsonFields& f) {
   IndexedFile out;
   TUNE_ASSIGN_OR_RETURN(out.path, f.String(j, "path"));
   TUNE_ASSIGN_OR_RETURN(out.language, f.String(j, "language"));
@@ -218,35 +200,25 @@ absl::Status Index::Write(const std::filesystem::path& dir) const {
 
 absl::StatusOr<Index> Index::Read(const std::filesystem::path& path) {
   const std::filesystem::path file = std::filesystem::is_directory(path) ? path / kIndexFileName : path;
-  absl::StatusOr<std::string> text = core::ReadFile(file);
-  if (absl::IsNotFound(text.status())) {
+  Index index;
+  const absl::Status read = core::ReadJsonLines(
+      file, kFormat,
+      [&](const json& j, const core::JsonFields& f) {
+        TUNE_ASSIGN_OR_RETURN(index.commit_, f.String(j, "commit"));
+        TUNE_ASSIGN_OR_RETURN(index.repo_name_, f.String(j, "repo_name"));
+        return absl::OkStatus();
+      },
+      [&](const json& j, const core::JsonFields& f) {
+        TUNE_ASSIGN_OR_RETURN(IndexedFile parsed, ParseFile(j, f));
+        index.files_.push_back(std::move(parsed));
+        return absl::OkStatus();
+      });
+  if (absl::IsNotFound(read)) {
     return absl::NotFoundError(absl::StrFormat(
         "'%s' not found: no retrieval index there; hint: point at a dataset written by `tune ingest` "
         "(it writes %s beside the shards), or re-run `tune ingest`", file.string(), kIndexFileName));
   }
-  TUNE_RETURN_IF_ERROR(text.status());
-  Index index;
-  size_t expected = 0, line = 0, start = 0;
-  while (start < text->size()) {
-    const size_t end = text->find('\n', start);
-    if (end == std::string::npos) return LineError(file, line + 1, "no final newline (truncated)");
-    const json j = json::parse(std::string_view(*text).substr(start, end - start), nullptr, false);
-    start = end + 1;
-    ++line;
-    if (j.is_discarded() || !j.is_object()) return LineError(file, line, "not a JSON object");
-    if (line == 1) {
-      TUNE_ASSIGN_OR_RETURN(expected, ParseHeader(j, file, index.commit_, index.repo_name_));
-      continue;
-    }
-    if (index.files_.size() == expected) return LineError(file, line, "more files than the header lists");
-    TUNE_ASSIGN_OR_RETURN(IndexedFile f, ParseFile(j, file, line));
-    index.files_.push_back(std::move(f));
-  }
-  if (line == 0) return LineError(file, 1, "empty file");
-  if (index.files_.size() != expected) {
-    return LineError(file, line, absl::StrFormat("the header lists %d files but %d follow", expected,
-                                                 index.files_.size()));
-  }
+  TUNE_RETURN_IF_ERROR(read);
   index.Build();
   return index;
 }
