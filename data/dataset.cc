@@ -1,11 +1,11 @@
 #include "data/dataset.h"
 
 #include <nlohmann/json.hpp>
-#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_format.h"
 #include "core/file.h"
+#include "core/json_fields.h"
 #include "core/status.h"
 #include "data/shard.h"
 #include "tokenizer/tokenizer.h"
@@ -15,58 +15,22 @@ namespace {
 
 using nlohmann::json;
 
-// Whether `value` converts to T exactly: get<int>() converts a float or an integer out of range
-// unchecked (undefined behaviour for 1e20; found by fuzz/dataset) and wraps 2^64-1.
-template <typename T>
-bool FitsIn(const json& value) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return value.is_boolean();
-  } else if constexpr (std::is_floating_point_v<T>) {
-    return value.is_number();
-  } else if constexpr (std::is_integral_v<T>) {
-    if (value.is_number_unsigned()) return std::in_range<T>(value.get<uint64_t>());
-    return value.is_number_integer() && std::in_range<T>(value.get<int64_t>());
-  } else {
-    return true;  // strings, arrays, objects: get<T>() checks the type and throws
-  }
-}
+constexpr char kRewriteHint[] = "re-run `tune ingest`";
 
-absl::StatusOr<json> ReadJson(const std::filesystem::path& path) {
+// Parses `path` as a JSON object of this build's format version; `fields` reads it.
+absl::StatusOr<json> ReadJson(const std::filesystem::path& path, const core::JsonFields& fields) {
   TUNE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("'%s' is not a JSON object; hint: re-run `tune ingest`", path.string()));
+        absl::StrFormat("'%s' is not a JSON object; hint: %s", path.string(), kRewriteHint));
   }
-  const auto v = j.find("format_version");
-  const int version = v != j.end() && FitsIn<int>(*v) ? v->get<int>() : 0;
-  if (version != kDatasetFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "'%s' has format_version %d, this build reads %d; hint: re-run `tune ingest`",
-        path.string(), version, kDatasetFormatVersion));
-  }
+  TUNE_RETURN_IF_ERROR(fields.CheckHeader(j, "", kDatasetFormatVersion));
   return j;
 }
 
-// Typed field access with an error naming the file and field.
-template <typename T>
-absl::Status Field(const json& j, const char* key, T& out, const std::filesystem::path& path) {
-  auto it = j.find(key);
-  if (it == j.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("'%s': missing field '%s'", path.string(), key));
-  }
-  const auto wrong = [&] {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "'%s': field '%s' has the wrong type or is out of range", path.string(), key));
-  };
-  if (!FitsIn<T>(*it)) return wrong();
-  try {
-    out = it->get<T>();
-  } catch (const json::exception&) {
-    return wrong();
-  }
-  return absl::OkStatus();
+core::JsonFields Fields(const std::filesystem::path& path) {
+  return core::JsonFields(path.string(), kRewriteHint, absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
@@ -103,42 +67,42 @@ std::string ManifestToJson(const DatasetManifest& m) {
 }
 
 absl::StatusOr<DatasetManifest> ReadManifest(const std::filesystem::path& dir) {
-  std::filesystem::path path = dir / "manifest.json";
-  TUNE_ASSIGN_OR_RETURN(json j, ReadJson(path));
+  const std::filesystem::path path = dir / "manifest.json";
+  const core::JsonFields f = Fields(path);
+  TUNE_ASSIGN_OR_RETURN(json j, ReadJson(path, f));
   DatasetManifest m;
-  json source, tok, counts, shards;
-  TUNE_RETURN_IF_ERROR(Field(j, "source", source, path));
-  TUNE_RETURN_IF_ERROR(Field(j, "tokenizer", tok, path));
-  TUNE_RETURN_IF_ERROR(Field(j, "counts", counts, path));
-  TUNE_RETURN_IF_ERROR(Field(j, "shards", shards, path));
-  TUNE_RETURN_IF_ERROR(Field(source, "repo", m.repo, path));
-  TUNE_RETURN_IF_ERROR(Field(source, "rev", m.rev, path));
-  TUNE_RETURN_IF_ERROR(Field(source, "commit", m.commit, path));
-  TUNE_RETURN_IF_ERROR(Field(source, "repo_name", m.repo_name, path));
-  TUNE_RETURN_IF_ERROR(Field(tok, "path", m.tokenizer_path, path));
-  TUNE_RETURN_IF_ERROR(Field(tok, "fingerprint", m.tokenizer_fingerprint, path));
-  TUNE_RETURN_IF_ERROR(Field(tok, "vocab_size", m.vocab_size, path));
-  TUNE_RETURN_IF_ERROR(Field(j, "config_fingerprint", m.config_fingerprint, path));
-  json config;
-  TUNE_RETURN_IF_ERROR(Field(j, "config", config, path));
-  m.config_json = config.dump();
-  TUNE_RETURN_IF_ERROR(Field(counts, "train_tokens", m.train_tokens, path));
-  TUNE_RETURN_IF_ERROR(Field(counts, "eval_tokens", m.eval_tokens, path));
-  TUNE_RETURN_IF_ERROR(Field(counts, "train_documents", m.train_documents, path));
-  TUNE_RETURN_IF_ERROR(Field(counts, "eval_documents", m.eval_documents, path));
-  for (const json& s : shards) {
+  using Type = json::value_t;
+  TUNE_ASSIGN_OR_RETURN(const json* source, f.Field(j, "source", Type::object));
+  TUNE_ASSIGN_OR_RETURN(m.repo, f.String(*source, "repo", "source."));
+  TUNE_ASSIGN_OR_RETURN(m.rev, f.String(*source, "rev", "source."));
+  TUNE_ASSIGN_OR_RETURN(m.commit, f.String(*source, "commit", "source."));
+  TUNE_ASSIGN_OR_RETURN(m.repo_name, f.String(*source, "repo_name", "source."));
+  TUNE_ASSIGN_OR_RETURN(const json* tok, f.Field(j, "tokenizer", Type::object));
+  TUNE_ASSIGN_OR_RETURN(m.tokenizer_path, f.String(*tok, "path", "tokenizer."));
+  TUNE_ASSIGN_OR_RETURN(m.tokenizer_fingerprint, f.String(*tok, "fingerprint", "tokenizer."));
+  TUNE_ASSIGN_OR_RETURN(uint64_t vocab_size, f.Unsigned(*tok, "vocab_size", INT32_MAX, "tokenizer."));
+  m.vocab_size = static_cast<int32_t>(vocab_size);
+  TUNE_ASSIGN_OR_RETURN(m.config_fingerprint, f.String(j, "config_fingerprint"));
+  TUNE_ASSIGN_OR_RETURN(const json* config, f.Field(j, "config", Type::object));
+  m.config_json = config->dump();
+  TUNE_ASSIGN_OR_RETURN(const json* counts, f.Field(j, "counts", Type::object));
+  TUNE_ASSIGN_OR_RETURN(m.train_tokens, f.Unsigned(*counts, "train_tokens", UINT64_MAX, "counts."));
+  TUNE_ASSIGN_OR_RETURN(m.eval_tokens, f.Unsigned(*counts, "eval_tokens", UINT64_MAX, "counts."));
+  TUNE_ASSIGN_OR_RETURN(m.train_documents, f.Unsigned(*counts, "train_documents", UINT64_MAX, "counts."));
+  TUNE_ASSIGN_OR_RETURN(m.eval_documents, f.Unsigned(*counts, "eval_documents", UINT64_MAX, "counts."));
+  TUNE_ASSIGN_OR_RETURN(const json* shards, f.Field(j, "shards", Type::array));
+  for (size_t i = 0; i < shards->size(); ++i) {
+    const json& s = (*shards)[i];
+    const std::string where = absl::StrFormat("shards[%d].", i);
     ShardInfo info;
-    std::string checksum;
-    TUNE_RETURN_IF_ERROR(Field(s, "file", info.file, path));
-    TUNE_RETURN_IF_ERROR(Field(s, "split", info.split, path));
-    TUNE_RETURN_IF_ERROR(Field(s, "tokens", info.tokens, path));
-    TUNE_RETURN_IF_ERROR(Field(s, "documents", info.documents, path));
-    TUNE_RETURN_IF_ERROR(Field(s, "xxh64", checksum, path));
+    TUNE_ASSIGN_OR_RETURN(info.file, f.String(s, "file", where));
+    TUNE_ASSIGN_OR_RETURN(info.split, f.String(s, "split", where));
+    TUNE_ASSIGN_OR_RETURN(info.tokens, f.Unsigned(s, "tokens", UINT64_MAX, where));
+    TUNE_ASSIGN_OR_RETURN(info.documents, f.Unsigned(s, "documents", UINT64_MAX, where));
+    TUNE_ASSIGN_OR_RETURN(std::string checksum, f.String(s, "xxh64", where));
     info.checksum = std::strtoull(checksum.c_str(), nullptr, 16);
-    if (info.file.find('/') != std::string::npos ||
-        (info.split != "train" && info.split != "eval")) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("'%s': bad shard entry '%s' (%s)", path.string(), info.file, info.split));
+    if (info.file.find('/') != std::string::npos || (info.split != "train" && info.split != "eval")) {
+      return f.Error(where + "file", absl::StrFormat("bad shard entry '%s' (%s)", info.file, info.split));
     }
     m.shards.push_back(std::move(info));
   }
@@ -155,15 +119,19 @@ std::string SplitToJson(const SplitRecord& split) {
 }
 
 absl::StatusOr<SplitRecord> ReadSplit(const std::filesystem::path& dir) {
-  std::filesystem::path path = dir / "split.json";
-  TUNE_ASSIGN_OR_RETURN(json j, ReadJson(path));
+  const std::filesystem::path path = dir / "split.json";
+  const core::JsonFields f = Fields(path);
+  TUNE_ASSIGN_OR_RETURN(json j, ReadJson(path, f));
   SplitRecord s;
-  std::vector<std::string> held_out;
-  TUNE_RETURN_IF_ERROR(Field(j, "eval_fraction", s.eval_fraction, path));
-  TUNE_RETURN_IF_ERROR(Field(j, "split_seed", s.split_seed, path));
-  TUNE_RETURN_IF_ERROR(Field(j, "eval_after_commit", s.eval_after_commit, path));
-  TUNE_RETURN_IF_ERROR(Field(j, "held_out", held_out, path));
-  s.held_out.insert(held_out.begin(), held_out.end());
+  TUNE_ASSIGN_OR_RETURN(s.eval_fraction, f.Number(j, "eval_fraction", 0.0, 1.0));
+  TUNE_ASSIGN_OR_RETURN(uint64_t seed, f.Unsigned(j, "split_seed", INT64_MAX));
+  s.split_seed = static_cast<int64_t>(seed);
+  TUNE_ASSIGN_OR_RETURN(s.eval_after_commit, f.String(j, "eval_after_commit"));
+  TUNE_ASSIGN_OR_RETURN(const json* held_out, f.Field(j, "held_out", json::value_t::array));
+  for (const json& path_json : *held_out) {
+    if (!path_json.is_string()) return f.Error("held_out", "holds something other than a string");
+    s.held_out.insert(path_json.get<std::string>());
+  }
   return s;
 }
 
