@@ -277,7 +277,7 @@ TEST(LlamaCppTokenizerTest, ByteLevelBpeTokenizesLikeTune) {
       "\t\tx = {\"a\": [1, 2]}  # comment\r\n\n\n   }"};
   tune::testing::WriteTestFile(dir / "texts.json", nlohmann::json(texts).dump());
   const std::string cmd =
-      absl::StrFormat("node '%s' --model '%s' --texts '%s' 2>&1",
+      absl::StrFormat("'%s' '%s' --model '%s' --texts '%s' 2>&1", tune::testing::NodeBinary(),
                       tune::testing::SourcePath("tests/export/llama_cpp_tokenize.mjs").string(),
                       o.out.string(), (dir / "texts.json").string());
   FILE* pipe = ::popen(cmd.c_str(), "r");

@@ -16,8 +16,13 @@ std::filesystem::path LlamaCppBinDir() {
   return NodePrefix() / "node_modules/@node-llama-cpp/linux-x64/bins/linux-x64";
 }
 
+std::string NodeBinary() {
+  const std::filesystem::path runtime = NodePrefix() / "runtime/bin/node";
+  return std::filesystem::exists(runtime) ? runtime.string() : "node";
+}
+
 std::string NodeToolsMissingReason() {
-  if (std::system("node --version > /dev/null 2>&1") != 0) {
+  if (std::system(absl::StrFormat("'%s' --version > /dev/null 2>&1", NodeBinary()).c_str()) != 0) {
     return "node is not installed; run scripts/install-deps.sh";
   }
   if (!std::filesystem::exists(NodePrefix() / "node_modules/node-llama-cpp/package.json") ||
@@ -31,7 +36,7 @@ std::string NodeToolsMissingReason() {
 absl::StatusOr<std::vector<int64_t>> LlamaCppGreedy(const std::filesystem::path& model,
                                                     const std::vector<int64_t>& prompt, size_t n,
                                                     const std::filesystem::path& lora) {
-  std::string cmd = absl::StrFormat("node '%s' --model '%s' --prompt %s --n %d",
+  std::string cmd = absl::StrFormat("'%s' '%s' --model '%s' --prompt %s --n %d", NodeBinary(),
                                     SourcePath("tests/tools/llama_cpp/greedy.mjs").string(), model.string(),
                                     absl::StrJoin(prompt, ","), n);
   if (!lora.empty()) cmd += absl::StrFormat(" --lora '%s'", lora.string());

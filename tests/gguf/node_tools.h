@@ -13,6 +13,9 @@ namespace tune::testing {
 
 // <source>/.cache/node: the npm prefix the install script uses.
 std::filesystem::path NodePrefix();
+// The node to run the tools with: <prefix>/runtime/bin/node, the Node.js 20 the install script
+// adds where the system's node is older (Debian 12), else "node" from PATH.
+std::string NodeBinary();
 // The directory holding libggml-base.so and llama-addon.node of the linux-x64 prebuilt (the
 // dev container and CI; other hosts report the tools as missing).
 std::filesystem::path LlamaCppBinDir();
