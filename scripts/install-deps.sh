@@ -9,7 +9,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
   libgit2-dev libtree-sitter-dev libsentencepiece-dev sentencepiece
   libxxhash-dev libzstd-dev curl ca-certificates
-  clang libclang-rt-14-dev  # ASan + UBSan + libFuzzer build (scripts/build-sanitize.sh)
+  clang libclang-rt-14-dev libomp-dev  # ASan + UBSan + libFuzzer build (scripts/build-sanitize.sh; llama.cpp's OpenMP under clang)
   libgloo-dev  # headers of the Gloo backend Debian's LibTorch is built with (tune train --nproc)
 )
 missing=()
