@@ -105,9 +105,14 @@ absl::Status Train(const RetrainOptions& o, const Layout& l, const PendingRun& p
   std::vector<std::string> args = {"train", "--data", l.dataset().string(), "--out", adapter.string(),
                                    "--base", o.base.string()};
   if (resumable) args.push_back("--resume");
-  // A resumed run passes the same adapter: train refuses a checkpoint of other settings.
-  if (o.warm_start && !served.empty()) args.insert(args.end(), {"--init-adapter", l.adapter(served).string()});
-  return RunTune(o, l, p.id, args, true);
+  // A resumed run passes the same adapter and steps: train refuses a checkpoint of other settings.
+  const bool warm = o.warm_start && !served.empty();
+  if (warm) args.insert(args.end(), {"--init-adapter", l.adapter(served).string()});
+  const std::vector<std::string> config = ConfigArgs(o);
+  args.insert(args.end(), config.begin(), config.end());
+  // After the user's --set values, which it overrides for a warm run.
+  if (warm && o.warm_steps > 0) args.insert(args.end(), {"--set", absl::StrFormat("train.steps=%d", o.warm_steps)});
+  return RunTune(o, l, p.id, args, false);
 }
 
 absl::Status Eval(const RetrainOptions& o, const Layout& l, const PendingRun& p, const std::string& served) {
@@ -331,6 +336,7 @@ absl::StatusOr<RetrainOptions> ParseRetrainOptions(const core::Config& config) {
   TUNE_RETURN_IF_ERROR(r.Read("tasks_per_kind", o.tasks_per_kind, 1, 100000));
   TUNE_RETURN_IF_ERROR(r.Read("serve_url", o.serve_url));
   TUNE_RETURN_IF_ERROR(r.Read("warm_start", o.warm_start));
+  TUNE_RETURN_IF_ERROR(r.Read("warm_steps", o.warm_steps, 0, 10000000));
   TUNE_RETURN_IF_ERROR(r.Finish());
   return o;
 }

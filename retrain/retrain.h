@@ -45,6 +45,7 @@ struct RetrainOptions {
   // Train each candidate from the served version's adapter (tune train --init-adapter) rather
   // than from fresh adapters; the first run, with nothing served, starts fresh.
   bool warm_start = false;
+  int64_t warm_steps = 0;  // train.steps of a warm-started run; 0: train.steps
   std::filesystem::path tune_binary = "/proc/self/exe";
   bool quiet = false;
 };

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "core/file.h"
+#include "core/config.h"
 #include "retrain/lock.h"
+#include "retrain/retrain.h"
 #include "tests/support/temp_dir.h"
 
 namespace tune::retrain {
@@ -12,6 +14,25 @@ namespace {
 
 using ::testing::HasSubstr;
 using tune::testing::TempDir;
+
+TEST(RetrainOptionsTest, ReadsTheWarmStartKeysAndNamesABadOne) {
+  auto config = core::Config::Parse("[retrain]\nwarm_start = true\nwarm_steps = 50\n", "tune.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<RetrainOptions> o = ParseRetrainOptions(*config);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->warm_start);
+  EXPECT_EQ(o->warm_steps, 50);
+  auto defaults = ParseRetrainOptions(*core::Config::Parse("", "tune.toml"));
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults->warm_start);
+  EXPECT_EQ(defaults->warm_steps, 0);
+  for (const char* bad : {"warm_steps = -1\n", "warm_start = 1\n", "warm_stat = true\n"}) {
+    auto parsed = ParseRetrainOptions(*core::Config::Parse(std::string("[retrain]\n") + bad, "tune.toml"));
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(parsed.status().message(), HasSubstr("tune.toml")) << parsed.status();
+    EXPECT_THAT(parsed.status().message(), HasSubstr(std::string(bad).substr(0, 9))) << parsed.status();
+  }
+}
 
 TEST(RetrainStateTest, RoundTripsAndNumbersRunsAfterTheLast) {
   TempDir tmp;
