@@ -169,7 +169,8 @@ absl::Status WriteTuneToml(const DoctorReport& r, const std::filesystem::path& r
                           "device = \"auto\"\n\n"
                           "[retrain]\ndir = \"retrain\"\nquant = \"%s\"\nserve_url = \"http://127.0.0.1:8012\"\n"
                           "# warm_start = true            # continue from the served adapter (docs/retrain.md)\n"
-                          "# warm_steps = 100             # train.steps of those warm runs\n",
+                          "# warm_steps = 100             # train.steps of those warm runs\n"
+                          "# warm_lr = 5e-5                # their train.lr (a quarter of it did best in docs/retrain.md)\n",
                           rec.model.name, rec.model.hf_id, rec.train.rank, 2 * rec.train.rank, rec.train.seq_len,
                           rec.memory.total_gb(), rec.quant);
   } else {

@@ -110,8 +110,9 @@ absl::Status Train(const RetrainOptions& o, const Layout& l, const PendingRun& p
   if (warm) args.insert(args.end(), {"--init-adapter", l.adapter(served).string()});
   const std::vector<std::string> config = ConfigArgs(o);
   args.insert(args.end(), config.begin(), config.end());
-  // After the user's --set values, which it overrides for a warm run.
+  // After the user's --set values, which they override for a warm run.
   if (warm && o.warm_steps > 0) args.insert(args.end(), {"--set", absl::StrFormat("train.steps=%d", o.warm_steps)});
+  if (warm && o.warm_lr > 0) args.insert(args.end(), {"--set", absl::StrFormat("train.lr=%.17g", o.warm_lr)});
   return RunTune(o, l, p.id, args, false);
 }
 
@@ -337,6 +338,7 @@ absl::StatusOr<RetrainOptions> ParseRetrainOptions(const core::Config& config) {
   TUNE_RETURN_IF_ERROR(r.Read("serve_url", o.serve_url));
   TUNE_RETURN_IF_ERROR(r.Read("warm_start", o.warm_start));
   TUNE_RETURN_IF_ERROR(r.Read("warm_steps", o.warm_steps, 0, 10000000));
+  TUNE_RETURN_IF_ERROR(r.Read("warm_lr", o.warm_lr, 0.0, 1.0));
   TUNE_RETURN_IF_ERROR(r.Finish());
   return o;
 }

@@ -46,6 +46,7 @@ struct RetrainOptions {
   // than from fresh adapters; the first run, with nothing served, starts fresh.
   bool warm_start = false;
   int64_t warm_steps = 0;  // train.steps of a warm-started run; 0: train.steps
+  double warm_lr = 0.0;    // train.lr of a warm-started run; 0: train.lr
   std::filesystem::path tune_binary = "/proc/self/exe";
   bool quiet = false;
 };

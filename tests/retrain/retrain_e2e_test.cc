@@ -176,17 +176,18 @@ TEST_F(RetrainEndToEnd, PromotesIntoARunningServerRejectsWorseAndRollsBack) {
   EXPECT_NE(none.exit_code, 0);
   EXPECT_THAT(none.output, HasSubstr("no earlier promoted version"));
 
-  // retrain.warm_start: the forced-worse settings above (one step, retrain.warm_steps, at lr 1e-6),
-  // now starting from the served adapter (r0001 after the rollback), give the served model
-  // again, which passes the gate.
+  // retrain.warm_start: the forced-worse settings above (one step at lr 1e-6, here given as
+  // retrain.warm_steps and retrain.warm_lr), now starting from the served adapter (r0001 after
+  // the rollback), give the served model again, which passes the gate.
   repo_->Commit(ConventionsRepo(62, 10), 1700003000);
-  RunResult warm = Retrain("--set retrain.warm_steps=1 --set train.warmup_steps=0 --set train.lr=1e-6 "
+  RunResult warm = Retrain("--set retrain.warm_steps=1 --set train.warmup_steps=0 --set retrain.warm_lr=1e-6 "
                            "--set retrain.warm_start=true --set retrain.margin=0.02 --serve-url " + server.url());
   ASSERT_EQ(warm.exit_code, 0) << warm.output;
   EXPECT_THAT(warm.output, HasSubstr("promoted: r0004"));
   const json run = json::parse(Bytes(dir_ / "versions/r0004/adapter/run.json"), nullptr, false);
   EXPECT_EQ(run["settings"].value("init_adapter", ""), (dir_ / "versions/r0001/adapter").string());
   EXPECT_EQ(run["result"].value("steps", 0), 1) << "retrain.warm_steps, not train.steps";
+  EXPECT_EQ(run["settings"]["train"].value("lr", 0.0), 1e-6) << "retrain.warm_lr, not train.lr";
 }
 
 // kill -9 in each stage leaves served.gguf and state.json consistent, and the next run finishes.

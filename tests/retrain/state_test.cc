@@ -16,21 +16,26 @@ using ::testing::HasSubstr;
 using tune::testing::TempDir;
 
 TEST(RetrainOptionsTest, ReadsTheWarmStartKeysAndNamesABadOne) {
-  auto config = core::Config::Parse("[retrain]\nwarm_start = true\nwarm_steps = 50\n", "tune.toml");
+  auto config = core::Config::Parse("[retrain]\nwarm_start = true\nwarm_steps = 50\nwarm_lr = 0.0025\n", "tune.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   absl::StatusOr<RetrainOptions> o = ParseRetrainOptions(*config);
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_TRUE(o->warm_start);
   EXPECT_EQ(o->warm_steps, 50);
+  EXPECT_DOUBLE_EQ(o->warm_lr, 0.0025);
   auto defaults = ParseRetrainOptions(*core::Config::Parse("", "tune.toml"));
   ASSERT_TRUE(defaults.ok());
   EXPECT_FALSE(defaults->warm_start);
   EXPECT_EQ(defaults->warm_steps, 0);
-  for (const char* bad : {"warm_steps = -1\n", "warm_start = 1\n", "warm_stat = true\n"}) {
-    auto parsed = ParseRetrainOptions(*core::Config::Parse(std::string("[retrain]\n") + bad, "tune.toml"));
-    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_THAT(parsed.status().message(), HasSubstr("tune.toml")) << parsed.status();
-    EXPECT_THAT(parsed.status().message(), HasSubstr(std::string(bad).substr(0, 9))) << parsed.status();
+  EXPECT_EQ(defaults->warm_lr, 0.0);
+  const std::pair<const char*, const char*> bad_lines[] = {
+      {"warm_steps = -1\n", "retrain.warm_steps"}, {"warm_start = 1\n", "retrain.warm_start"},
+      {"warm_stat = true\n", "warm_stat"},         {"warm_lr = 2.0\n", "retrain.warm_lr"}};
+  for (const auto& [line, key] : bad_lines) {
+    auto parsed = ParseRetrainOptions(*core::Config::Parse(std::string("[retrain]\n") + line, "tune.toml"));
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << line;
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("tune.toml")) << parsed.status();
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(key)) << parsed.status();
   }
 }
 
