@@ -39,7 +39,6 @@ namespace fs = std::filesystem;
 
 // Bumped whenever a change in this file alters per-blob results (invalidates blob caches).
 constexpr std::string_view kPipelineVersion = "ingest.3";
-constexpr size_t kLanguageHeadBytes = 4096;
 constexpr size_t kSampleWindow = 256;  // samples built ahead of the one being written
 constexpr size_t kMaxNeighbours = 8;
 constexpr int64_t kEvalCheckRows = 5;

@@ -1,6 +1,7 @@
 // Language of a file from its extension / well-known name, else from a `#!` shebang.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace tune::data {
@@ -16,6 +17,9 @@ struct Language {
   LanguageKind kind = LanguageKind::kCode;
   bool known() const { return !name.empty(); }
 };
+
+// How much of a file's start DetectLanguage needs.
+inline constexpr size_t kLanguageHeadBytes = 4096;
 
 // Detects the language of `path` ('/'-separated, as in the tree); `head` is the start of the
 // content (a few KB), used for the shebang when the name says nothing and to tell C++ headers

@@ -58,7 +58,13 @@ Check RepoCheck(const std::filesystem::path& repo, std::vector<std::pair<std::st
   if (!files.ok()) return {"repository", "fail", std::string(files.status().message())};
   std::map<std::string, int64_t> counts;
   for (const data::TreeFile& f : *files) {
-    const data::Language language = data::DetectLanguage(f.path, "");
+    data::Language language = data::DetectLanguage(f.path, "");
+    // The name cannot tell a C++ header from a C one, nor say what a file without an extension
+    // is: its first bytes can, as in ingest.
+    if (!language.known() || language.name == "c") {
+      absl::StatusOr<std::string> head = (*reader)->ReadBlobHead(f.blob_id, data::kLanguageHeadBytes);
+      if (head.ok()) language = data::DetectLanguage(f.path, *head);
+    }
     if (language.known() && language.kind == data::LanguageKind::kCode) ++counts[std::string(language.name)];
   }
   languages.assign(counts.begin(), counts.end());

@@ -83,12 +83,15 @@ TEST(MemoryPlanTest, TableHasEverySizeAndLength) {
 TEST(DoctorTest, CpuMachineGetsTheTinyLoopAndRepositoryLanguages) {
   TempDir tmp;
   TestRepo repo(tmp / "repo");
-  repo.Commit({{"a.py", "x = 1\n"}, {"b.py", "y = 2\n"}, {"c.cc", "int c;\n"}, {"README.md", "# r\n"}});
+  // A header and an extensionless script are told by their first bytes, as ingest tells them.
+  repo.Commit({{"a.py", "x = 1\n"}, {"b.py", "y = 2\n"}, {"c.cc", "int c;\n"}, {"README.md", "# r\n"},
+               {"c.h", "namespace c {\nint f();\n}\n"}, {"old.h", "int g(void);\n"},
+               {"run", "#!/usr/bin/env python3\nprint(1)\n"}});
   DoctorReport r = RunDoctor(CpuOnly(), repo.path(), tmp.path());
   EXPECT_FALSE(r.failed());
   ASSERT_EQ(r.checks.size(), 4u);
   EXPECT_EQ(r.checks[1].status, "warn") << "no GPU";
-  EXPECT_THAT(r.checks[3].detail, HasSubstr("python 2, cpp 1"));
+  EXPECT_THAT(r.checks[3].detail, HasSubstr("python 3, cpp 2, c 1"));
   EXPECT_FALSE(r.recommendation.has_value());
   EXPECT_EQ(r.preset, "tiny");
   const std::string text = FormatDoctor(r);
@@ -98,7 +101,7 @@ TEST(DoctorTest, CpuMachineGetsTheTinyLoopAndRepositoryLanguages) {
   ASSERT_TRUE(WriteTuneToml(r, repo.path(), tmp / "tune.toml", false).ok());
   EXPECT_EQ(WriteTuneToml(r, repo.path(), tmp / "tune.toml", false).code(), absl::StatusCode::kAlreadyExists);
   const std::string toml = core::ReadFile(tmp / "tune.toml").value();
-  EXPECT_THAT(toml, HasSubstr("python (2 files)"));
+  EXPECT_THAT(toml, HasSubstr("python (3 files)"));
   absl::StatusOr<core::Config> config = core::Config::Load(tmp / "tune.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->CheckSections({"model", "lora", "ingest", "train", "retrain"}).ok());
