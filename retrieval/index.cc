@@ -98,13 +98,14 @@ void Index::Build() {
       for (std::string& t : Terms(files_[f].path)) terms.push_back(std::move(t));
       for (const std::string& t : terms) ++counts[t];
       for (auto& [term, count] : counts) postings_[term].push_back({id, count});
-      chunk_terms_.push_back(static_cast<uint32_t>(terms.size()));
+      length_norm_.push_back(static_cast<double>(terms.size()));
       total_terms += terms.size();
       for (const std::string& name : chunk.defines) definitions_[name].push_back(id);
     }
   }
   if (!chunk_ids_.empty()) {
-    mean_chunk_terms_ = std::max(1.0, static_cast<double>(total_terms) / static_cast<double>(chunk_ids_.size()));
+    const double mean = std::max(1.0, static_cast<double>(total_terms) / static_cast<double>(chunk_ids_.size()));
+    for (double& n : length_norm_) n = kK1 * (1 - kB + kB * n / mean);
   }
 }
 
@@ -133,8 +134,8 @@ std::vector<Hit> Index::Search(const Query& query) const {
   };
   for (const auto& [weighted_idf, postings] : terms) {
     for (const Posting& p : *postings) {
-      const double tf = p.count, norm = 1 - kB + kB * chunk_terms_[p.chunk] / mean_chunk_terms_;
-      add(p.chunk, weighted_idf * tf * (kK1 + 1) / (tf + kK1 * norm));
+      const double tf = p.count;
+      add(p.chunk, weighted_idf * tf * (kK1 + 1) / (tf + length_norm_[p.chunk]));
     }
   }
   absl::flat_hash_set<std::string_view> names;

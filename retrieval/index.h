@@ -117,8 +117,10 @@ class Index {
   std::string commit_, repo_name_;
   std::vector<IndexedFile> files_;
   std::vector<std::pair<uint32_t, uint32_t>> chunk_ids_;  // global id -> (file, chunk)
-  std::vector<uint32_t> chunk_terms_;                     // terms per chunk (BM25 length)
-  double mean_chunk_terms_ = 1;
+  // Per chunk, BM25's k1 x length normalisation, k1 * (1 - b + b * terms / mean terms): computed
+  // once by Build (which holds each chunk's term count here until the mean is known) rather than
+  // for every posting a search walks.
+  std::vector<double> length_norm_;
   absl::flat_hash_map<std::string, std::vector<Posting>> postings_;
   absl::flat_hash_map<std::string, std::vector<uint32_t>> definitions_;  // name -> global ids
 };
