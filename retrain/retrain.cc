@@ -55,21 +55,15 @@ void Say(const RetrainOptions& o, const std::string& line) {
   if (!o.quiet) std::fprintf(stderr, "tune retrain: %s\n", line.c_str());
 }
 
-std::vector<std::string> ConfigArgs(const RetrainOptions& o) {
-  std::vector<std::string> args;
-  if (!o.config.empty()) args = {"--config", o.config.string()};
-  for (const std::string& s : o.overrides) {
-    args.push_back("--set");
-    args.push_back(s);
-  }
-  return args;
-}
-
+// Runs `tune ARGS` into the run's log; `with_config` adds the user's --config and --set values,
+// then `stage_overrides` (KEY=VALUE), which win over them for this stage alone.
 absl::Status RunTune(const RetrainOptions& o, const Layout& l, const std::string& id, std::vector<std::string> args,
-                     bool with_config) {
+                     bool with_config, const std::vector<std::string>& stage_overrides = {}) {
   if (with_config) {
-    std::vector<std::string> config = ConfigArgs(o);
-    args.insert(args.end(), config.begin(), config.end());
+    if (!o.config.empty()) args.insert(args.end(), {"--config", o.config.string()});
+    for (const std::vector<std::string>* sets : {&o.overrides, &stage_overrides}) {
+      for (const std::string& s : *sets) args.insert(args.end(), {"--set", s});
+    }
   }
   return RunLogged(o.tune_binary, args, l.log(id));
 }
@@ -106,14 +100,13 @@ absl::Status Train(const RetrainOptions& o, const Layout& l, const PendingRun& p
                                    "--base", o.base.string()};
   if (resumable) args.push_back("--resume");
   // A resumed run passes the same adapter and steps: train refuses a checkpoint of other settings.
-  const bool warm = o.warm_start && !served.empty();
-  if (warm) args.insert(args.end(), {"--init-adapter", l.adapter(served).string()});
-  const std::vector<std::string> config = ConfigArgs(o);
-  args.insert(args.end(), config.begin(), config.end());
-  // After the user's --set values, which they override for a warm run.
-  if (warm && o.warm_steps > 0) args.insert(args.end(), {"--set", absl::StrFormat("train.steps=%d", o.warm_steps)});
-  if (warm && o.warm_lr > 0) args.insert(args.end(), {"--set", absl::StrFormat("train.lr=%.17g", o.warm_lr)});
-  return RunTune(o, l, p.id, args, false);
+  std::vector<std::string> warm_overrides;
+  if (o.warm_start && !served.empty()) {
+    args.insert(args.end(), {"--init-adapter", l.adapter(served).string()});
+    if (o.warm_steps > 0) warm_overrides.push_back(absl::StrFormat("train.steps=%d", o.warm_steps));
+    if (o.warm_lr > 0) warm_overrides.push_back(absl::StrFormat("train.lr=%.17g", o.warm_lr));
+  }
+  return RunTune(o, l, p.id, args, true, warm_overrides);
 }
 
 absl::Status Eval(const RetrainOptions& o, const Layout& l, const PendingRun& p, const std::string& served) {
