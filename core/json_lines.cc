@@ -8,13 +8,14 @@
 
 namespace tune::core {
 
-absl::Status ReadJsonLines(const std::filesystem::path& file, const JsonLinesFormat& format,
-                           const JsonLinesReader& header, const JsonLinesReader& record) {
+absl::StatusOr<JsonLinesHeader> ReadJsonLines(const std::filesystem::path& file, const JsonLinesFormat& format,
+                                              const JsonLinesReader& record) {
   absl::StatusOr<std::string> text = ReadFile(file);
   if (!text.ok()) return text.status();
   auto line_error = [&](size_t line, std::string_view what) {
     return absl::DataLossError(absl::StrFormat("'%s' line %d: %s; hint: %s", file.string(), line, what, format.hint));
   };
+  JsonLinesHeader header;
   uint64_t expected = 0, records = 0;
   size_t line = 0, start = 0;
   while (start < text->size()) {
@@ -27,9 +28,13 @@ absl::Status ReadJsonLines(const std::filesystem::path& file, const JsonLinesFor
     const JsonFields fields(absl::StrFormat("%s line %d", file.string(), line), std::string(format.hint));
     if (line == 1) {
       if (absl::Status st = fields.CheckHeader(j, format.format, format.version); !st.ok()) return st;
-      if (absl::Status st = header(j, fields); !st.ok()) return st;
+      absl::StatusOr<std::string> commit = fields.String(j, "commit");
+      if (!commit.ok()) return commit.status();
+      absl::StatusOr<std::string> repo_name = fields.String(j, "repo_name");
+      if (!repo_name.ok()) return repo_name.status();
       absl::StatusOr<uint64_t> files = fields.Unsigned(j, "files", UINT32_MAX);
       if (!files.ok()) return files.status();
+      header = {*std::move(commit), *std::move(repo_name)};
       expected = *files;
       continue;
     }
@@ -41,7 +46,7 @@ absl::Status ReadJsonLines(const std::filesystem::path& file, const JsonLinesFor
   if (records != expected) {
     return line_error(line, absl::StrFormat("the header lists %d files but %d follow", expected, records));
   }
-  return absl::OkStatus();
+  return header;
 }
 
 }  // namespace tune::core

@@ -55,25 +55,21 @@ absl::Status WriteHeldOut(const std::filesystem::path& dir, const HeldOutSet& se
 absl::StatusOr<HeldOutSet> ReadHeldOut(const std::filesystem::path& dir) {
   const std::filesystem::path file = dir / kHeldOutFileName;
   HeldOutSet set;
-  const absl::Status read = core::ReadJsonLines(
-      file, kFormat,
-      [&](const json& j, const core::JsonFields& f) {
-        TUNE_ASSIGN_OR_RETURN(set.commit, f.String(j, "commit"));
-        TUNE_ASSIGN_OR_RETURN(set.repo_name, f.String(j, "repo_name"));
-        return absl::OkStatus();
-      },
-      [&](const json& j, const core::JsonFields& f) {
+  absl::StatusOr<core::JsonLinesHeader> header =
+      core::ReadJsonLines(file, kFormat, [&](const json& j, const core::JsonFields& f) {
         TUNE_ASSIGN_OR_RETURN(HeldOutFile parsed, ParseFileLine(j, f));
         set.files.push_back(std::move(parsed));
         return absl::OkStatus();
       });
-  if (absl::IsNotFound(read)) {
+  if (absl::IsNotFound(header.status())) {
     return absl::NotFoundError(absl::StrFormat(
         "'%s' not found: the dataset was written before tune kept its held-out files as text; "
         "hint: re-run `tune ingest` with the same --out",
         file.string()));
   }
-  TUNE_RETURN_IF_ERROR(read);
+  TUNE_RETURN_IF_ERROR(header.status());
+  set.commit = std::move(header->commit);
+  set.repo_name = std::move(header->repo_name);
   return set;
 }
 

@@ -202,24 +202,20 @@ absl::Status Index::Write(const std::filesystem::path& dir) const {
 absl::StatusOr<Index> Index::Read(const std::filesystem::path& path) {
   const std::filesystem::path file = std::filesystem::is_directory(path) ? path / kIndexFileName : path;
   Index index;
-  const absl::Status read = core::ReadJsonLines(
-      file, kFormat,
-      [&](const json& j, const core::JsonFields& f) {
-        TUNE_ASSIGN_OR_RETURN(index.commit_, f.String(j, "commit"));
-        TUNE_ASSIGN_OR_RETURN(index.repo_name_, f.String(j, "repo_name"));
-        return absl::OkStatus();
-      },
-      [&](const json& j, const core::JsonFields& f) {
+  absl::StatusOr<core::JsonLinesHeader> header =
+      core::ReadJsonLines(file, kFormat, [&](const json& j, const core::JsonFields& f) {
         TUNE_ASSIGN_OR_RETURN(IndexedFile parsed, ParseFile(j, f));
         index.files_.push_back(std::move(parsed));
         return absl::OkStatus();
       });
-  if (absl::IsNotFound(read)) {
+  if (absl::IsNotFound(header.status())) {
     return absl::NotFoundError(absl::StrFormat(
         "'%s' not found: no retrieval index there; hint: point at a dataset written by `tune ingest` "
         "(it writes %s beside the shards), or re-run `tune ingest`", file.string(), kIndexFileName));
   }
-  TUNE_RETURN_IF_ERROR(read);
+  TUNE_RETURN_IF_ERROR(header.status());
+  index.commit_ = std::move(header->commit);
+  index.repo_name_ = std::move(header->repo_name);
   index.Build();
   return index;
 }
